@@ -1,0 +1,53 @@
+"""The named bounds that `relunet bound NAME` evaluates.
+
+Each entry maps a dotted name to a function that builds the `Bound`.  Later topics add their
+bounds by extending :data:`CATALOGUE` in their own module and listing that module here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import approximation, generalization
+from .core import Bound
+
+__all__ = ["CATALOGUE", "bound_names", "get_bound"]
+
+
+def _entries() -> dict[str, Callable[[], Bound]]:
+    entries: dict[str, Callable[[], Bound]] = {
+        "approx.square.error": approximation.square_error,
+        "approx.square.steps": approximation.square_steps_for_accuracy,
+        "approx.product.error": approximation.product_gate_error,
+        "approx.product.error_stated": approximation.product_gate_error_stated,
+        "approx.bump.integral": approximation.bump_integral,
+        "approx.bump.square_integral": approximation.bump_square_integral,
+        "stat.minimax.holder": generalization.minimax_lower_bound,
+    }
+    for family in (approximation.square_size, approximation.product_gate_size):
+        for key in family():
+            entries[family()[key].name] = lambda family=family, key=key: family()[key]
+    return entries
+
+
+CATALOGUE: dict[str, Callable[[], Bound]] = _entries()
+
+
+def bound_names() -> list[str]:
+    """All catalogue names, sorted."""
+    return sorted(CATALOGUE)
+
+
+def get_bound(name: str) -> Bound:
+    """Build the bound called `name`; ValueError names the close matches when it is unknown.
+
+    >>> get_bound("approx.square.error").evaluate(m=1)
+    0.0625
+    """
+    if name not in CATALOGUE:
+        import difflib
+
+        close = difflib.get_close_matches(name, CATALOGUE, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `relunet bound --list`"
+        raise ValueError(f"bound = {name!r} is unknown{hint}")
+    return CATALOGUE[name]()

@@ -1,0 +1,318 @@
+"""The `Bound` type: a sympy expression that says what a theorem predicts.
+
+A bound is an expression in named positive symbols together with what it means: its kind
+(upper, lower, exact, size), the quantity it bounds, the asymptotic variables, the source,
+the allowed range of every parameter and the unknown constants that stand in for constants a
+paper does not give.  It can be evaluated on numpy arrays, differentiated on a log-log scale
+(`exponent`), inverted (`solve_for`) and printed (`latex`, `str`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["KINDS", "Bound", "Domain", "symbol"]
+
+KINDS = ("upper", "lower", "exact", "size")
+
+
+def symbol(name: str, integer: bool = False) -> sp.Symbol:
+    """Return the positive sympy symbol used for parameter `name` throughout relunet.
+
+    All bounds create their symbols through this function so that the same name always
+    gives the same (equal) symbol.
+
+    >>> symbol("n") == symbol("n")
+    True
+    >>> symbol("m", integer=True).is_integer
+    True
+    """
+    if integer:
+        return sp.Symbol(name, positive=True, integer=True)
+    return sp.Symbol(name, positive=True)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The allowed range of one parameter: an interval, optionally restricted to integers.
+
+    Examples
+    --------
+    >>> Domain(lower=1, integer=True).describe()
+    'an integer >= 1'
+    >>> Domain(lower=0, upper=1, lower_closed=False).describe()
+    'a number in (0, 1]'
+    """
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_closed: bool = True
+    upper_closed: bool = True
+    integer: bool = False
+
+    def describe(self) -> str:
+        """Say in words what the domain allows."""
+        noun = "an integer" if self.integer else "a number"
+        lo, hi = self.lower, self.upper
+        if math.isinf(lo) and math.isinf(hi):
+            return noun
+        if math.isinf(hi):
+            return f"{noun} {'>=' if self.lower_closed else '>'} {_fmt(lo)}"
+        if math.isinf(lo):
+            return f"{noun} {'<=' if self.upper_closed else '<'} {_fmt(hi)}"
+        left = "[" if self.lower_closed else "("
+        right = "]" if self.upper_closed else ")"
+        return f"{noun} in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
+
+    def mask_invalid(self, values: np.ndarray) -> np.ndarray:
+        """Boolean mask of the entries of `values` that lie outside the domain."""
+        v = np.asarray(values, dtype=float)
+        bad = ~np.isfinite(v) | np.isnan(v)
+        bad |= (v < self.lower) if self.lower_closed else (v <= self.lower)
+        bad |= (v > self.upper) if self.upper_closed else (v >= self.upper)
+        if self.integer:
+            with np.errstate(invalid="ignore"):
+                bad |= v != np.round(v)
+        return bad
+
+    def check(self, name: str, values, context: str = "") -> None:
+        """Raise ValueError naming `name`, the first offending value and the domain."""
+        arr = np.asarray(values)
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+            try:
+                arr = arr.astype(float)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{name} = {values!r} is not a number: {name} must be {self.describe()}"
+                    + (f" ({context})" if context else "")
+                ) from None
+        bad = self.mask_invalid(arr)
+        if np.any(bad):
+            first = arr.reshape(-1)[np.argmax(bad.reshape(-1))]
+            raise ValueError(
+                f"{name} = {_fmt(first)} is out of range: {name} must be {self.describe()}"
+                + (f" ({context})" if context else "")
+            )
+
+
+def _fmt(value) -> str:
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a theorem predicts, as a sympy expression with its meaning attached.
+
+    Parameters
+    ----------
+    name : str
+        Dotted identifier, e.g. ``"approx.square.error"``.
+    expr : sympy.Expr
+        The expression, in positive symbols made by :func:`symbol`.
+    kind : {"upper", "lower", "exact", "size"}
+        Whether `expr` bounds the quantity from above or below, equals it, or counts a size.
+    quantity : str
+        What is bounded, in words ("sup error", "excess risk", "nonzero weights").
+    source : str
+        Paper and theorem or equation, or ``"derived"`` with the reference page.
+    variables : tuple of str
+        The asymptotic variable(s): those in which rates are read.
+    conditions : dict of str to Domain
+        The allowed range of each parameter; evaluating outside it raises ValueError.
+    constants : tuple of str
+        Symbols that stand for constants a paper does not give (``C``).
+    description : str
+        One sentence for people.
+
+    Examples
+    --------
+    >>> n, r, d, C = (symbol(s) for s in "nrdC")
+    >>> b = Bound("demo", C * n ** (-2 * r / (2 * r + d)) * sp.log(n), "upper", "excess risk",
+    ...           "derived", variables=("n",), constants=("C",))
+    >>> b.exponent("n")
+    -2*r/(d + 2*r)
+    >>> b.log_power("n")
+    1
+    """
+
+    name: str
+    expr: sp.Expr
+    kind: str
+    quantity: str
+    source: str
+    variables: tuple[str, ...] = ()
+    conditions: dict[str, Domain] = field(default_factory=dict)
+    constants: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind = {self.kind!r} is not allowed: kind must be one of {KINDS}")
+        expr = sp.sympify(self.expr)
+        object.__setattr__(self, "expr", expr)
+        names = {s.name for s in expr.free_symbols}
+        for v in self.variables:
+            if v not in names:
+                raise ValueError(f"variables: {v!r} does not occur in {expr}")
+        for c in self.conditions:
+            if c not in names:
+                raise ValueError(f"conditions: {c!r} does not occur in {expr}")
+
+    # -- introspection ---------------------------------------------------------------
+    @cached_property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of the free symbols, sorted."""
+        return tuple(sorted(s.name for s in self.expr.free_symbols))
+
+    def sym(self, name: str) -> sp.Symbol:
+        """The symbol of parameter `name` as it occurs in the expression."""
+        for s in self.expr.free_symbols:
+            if s.name == name:
+                return s
+        raise ValueError(
+            f"parameter = {name!r} does not occur in bound {self.name}: "
+            f"its parameters are {', '.join(self.parameters) or 'none'}"
+        )
+
+    def __str__(self) -> str:
+        lines = [f"{self.name}: {self.quantity} ({self.kind})", f"  {sp.sstr(self.expr)}"]
+        if self.conditions:
+            conds = "; ".join(f"{k} {d.describe()}" for k, d in sorted(self.conditions.items()))
+            lines.append(f"  where {conds}")
+        if self.constants:
+            lines.append(f"  unknown constants: {', '.join(self.constants)}")
+        lines.append(f"  source: {self.source}")
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        """LaTeX of the expression."""
+        return sp.latex(self.expr)
+
+    # -- rates -----------------------------------------------------------------------
+    def _log_derivative(self, var: str) -> sp.Expr:
+        x = self.sym(var)
+        logf = sp.expand_log(sp.log(self.expr), force=True)
+        return sp.simplify(x * sp.diff(logf, x))
+
+    def exponent(self, var: str) -> sp.Expr:
+        """The power-law exponent in `var`: lim_{var→∞} d log f / d log var, exactly.
+
+        Computed as a sympy limit at +∞ (never `Order` at its default point 0), so
+        logarithmic factors do not change it.
+        """
+        x = self.sym(var)
+        return sp.simplify(sp.limit(self._log_derivative(var), x, sp.oo))
+
+    def log_power(self, var: str) -> sp.Expr:
+        """The power b of log(var) in f ≍ var^a (log var)^b, from lim (dlog f/dlog var − a)·log var."""
+        x = self.sym(var)
+        a = self.exponent(var)
+        return sp.simplify(sp.limit((self._log_derivative(var) - a) * sp.log(x), x, sp.oo))
+
+    def log_slope(self, var: str, base: int = 2) -> sp.Expr:
+        """The slope of log_base f against var itself (for rates exponential in `var`).
+
+        >>> m = symbol("m", integer=True)
+        >>> Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived").log_slope("m")
+        -2
+        """
+        x = self.sym(var)
+        logf = sp.expand_log(sp.log(self.expr), force=True) / sp.log(base)
+        return sp.simplify(sp.limit(sp.diff(logf, x), x, sp.oo))
+
+    # -- transformations ---------------------------------------------------------------
+    def subs(self, **values) -> Bound:
+        """A new Bound with some parameters fixed; the values are checked against the conditions."""
+        for k, v in values.items():
+            self.sym(k)
+            if k in self.conditions:
+                self.conditions[k].check(k, v, context=self.name)
+        mapping = {self.sym(k): sp.nsimplify(v) if isinstance(v, float) else v
+                   for k, v in values.items()}
+        expr = self.expr.subs(mapping)
+        names = {s.name for s in sp.sympify(expr).free_symbols}
+        return Bound(
+            name=self.name,
+            expr=expr,
+            kind=self.kind,
+            quantity=self.quantity,
+            source=self.source,
+            variables=tuple(v for v in self.variables if v in names),
+            conditions={k: d for k, d in self.conditions.items() if k in names},
+            constants=tuple(c for c in self.constants if c in names),
+            description=self.description,
+        )
+
+    def solve_for(self, var: str, target) -> sp.Expr:
+        """Solve expr = target for `var`; return the unique positive real solution.
+
+        >>> m = symbol("m")
+        >>> Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived").solve_for("m", sp.Rational(1, 64))
+        2
+        """
+        x = self.sym(var)
+        target = sp.sympify(target)
+        sols = sp.solve(sp.Eq(self.expr, target), x)
+        sols = [s for s in sols if s.is_real is not False and s.is_positive is not False]
+        if not sols:
+            raise ValueError(f"{self.name}: no positive solution of {self.expr} = {target} for {var}")
+        if len(sols) > 1:
+            raise ValueError(f"{self.name}: several solutions for {var}: {sols}")
+        return sp.simplify(sols[0])
+
+    # -- numerical evaluation -------------------------------------------------------------
+    @cached_property
+    def _function(self):
+        args = [self.sym(p) for p in self.parameters]
+        return sp.lambdify(args, self.expr, modules=["scipy", "numpy"])
+
+    def check_parameters(self, values: dict) -> None:
+        """Raise ValueError for a missing, unknown or out-of-range parameter."""
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            raise ValueError(
+                f"parameter = {unknown[0]!r} is not a parameter of {self.name}: "
+                f"its parameters are {', '.join(self.parameters) or 'none'}"
+            )
+        missing = [p for p in self.parameters if p not in values]
+        if missing:
+            raise ValueError(f"{self.name} needs a value for {', '.join(missing)}")
+        for k, v in values.items():
+            if k in self.conditions:
+                self.conditions[k].check(k, v, context=self.name)
+            else:
+                Domain(lower=0, lower_closed=False).check(k, v, context=f"{self.name}: symbols are positive")
+
+    def evaluate(self, **values):
+        """Evaluate on numbers or numpy arrays (broadcast), in float64.
+
+        >>> m = symbol("m", integer=True)
+        >>> b = Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived",
+        ...           conditions={"m": Domain(lower=1, integer=True)})
+        >>> b.evaluate(m=np.array([1, 2, 3])).tolist()
+        [0.0625, 0.015625, 0.00390625]
+        """
+        self.check_parameters(values)
+        arrays = [np.asarray(values[p], dtype=np.float64) for p in self.parameters]
+        out = self._function(*arrays)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        out = np.broadcast_to(np.asarray(out, dtype=np.float64), shape)
+        return out if out.ndim else float(out)
+
+    def exact(self, **values) -> sp.Expr:
+        """Evaluate exactly (sympy), e.g. with Fraction or int inputs."""
+        self.check_parameters(values)
+        mapping = {
+            self.sym(k): sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
+            for k, v in values.items()
+        }
+        return sp.simplify(self.expr.subs(mapping))

@@ -1,0 +1,53 @@
+"""relunet.constructions: explicit ReLU networks with exact weights, and what they are built from."""
+
+from .network import (
+    NetSize,
+    ReluNet,
+    affine_net,
+    compose,
+    deepen,
+    identity_net,
+    linear_combination,
+    parallel,
+)
+from .primitives import (
+    absolute_value,
+    clip,
+    cube_bump,
+    hat,
+    max_of,
+    maximum,
+    min_of,
+    minimum,
+    piecewise_linear,
+    product_gate,
+    sawtooth,
+    tent,
+    trapezoid,
+    yarotsky_square,
+)
+
+__all__ = [
+    "NetSize",
+    "ReluNet",
+    "absolute_value",
+    "affine_net",
+    "clip",
+    "compose",
+    "cube_bump",
+    "deepen",
+    "hat",
+    "identity_net",
+    "linear_combination",
+    "max_of",
+    "maximum",
+    "min_of",
+    "minimum",
+    "parallel",
+    "piecewise_linear",
+    "product_gate",
+    "sawtooth",
+    "tent",
+    "trapezoid",
+    "yarotsky_square",
+]

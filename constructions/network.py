@@ -1,0 +1,595 @@
+"""The `ReluNet` type: an exact ReLU network and its calculus.
+
+A `ReluNet` is a list of affine layers (W, b) with ReLU between them and a linear output.
+Weights are stored in float64; a net built from rational weights (ints, `Fraction`s) also
+keeps them exactly, so it can be evaluated in rational arithmetic.  A net built from floats
+is exact too: every float64 is a dyadic rational, and exact evaluation uses that value.
+
+The calculus (composition, parallel stacking, linear combination, scaling and deepening by
+identity padding) builds new nets from old ones without any operation other than affine maps
+and ReLU, so the sizes it reports are honest.
+
+References
+----------
+P. Petersen, F. Voigtlaender, "Optimal approximation of piecewise smooth functions using deep
+ReLU neural networks", Neural Networks 108 (2018), Section 2 (network calculus).
+``shared/theory/approximation.md`` section 0 (size accounting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Rational
+
+import numpy as np
+
+__all__ = [
+    "NetSize",
+    "ReluNet",
+    "affine_net",
+    "compose",
+    "deepen",
+    "identity_net",
+    "linear_combination",
+    "parallel",
+]
+
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class NetSize:
+    """Size of a network, read from its weights.
+
+    Attributes
+    ----------
+    depth : int
+        Number of hidden (ReLU) layers.
+    widths : tuple of int
+        Hidden widths, first to last.
+    nonzero : int
+        Nonzero weights plus nonzero biases (P).
+    dense : int
+        All entries of all weight matrices and bias vectors (P_dense).
+    max_abs_weight : float
+        Largest |entry| over all weights and biases.
+    input_dim, output_dim : int
+    other_operations : tuple of str
+        Operations other than affine maps and ReLU (always empty for a `ReluNet`).
+    """
+
+    depth: int
+    widths: tuple[int, ...]
+    nonzero: int
+    dense: int
+    max_abs_weight: float
+    input_dim: int
+    output_dim: int
+    other_operations: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Largest hidden width (0 for an affine map)."""
+        return max(self.widths, default=0)
+
+    def as_dict(self) -> dict:
+        return {
+            "depth": self.depth,
+            "width": self.width,
+            "widths": list(self.widths),
+            "nonzero": self.nonzero,
+            "dense": self.dense,
+            "max_abs_weight": self.max_abs_weight,
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "other_operations": list(self.other_operations),
+        }
+
+
+def _is_rational_array(a) -> bool:
+    arr = np.asarray(a, dtype=object)
+    return all(isinstance(v, (int, Rational)) and not isinstance(v, bool) for v in arr.flat)
+
+
+def _as_array(a) -> np.ndarray:
+    """Lists and integer arrays become object arrays (so ints stay exact); float arrays stay."""
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return a
+    if isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+        return a.astype(object)
+    return np.asarray(a, dtype=object)
+
+
+def _to_exact(a) -> np.ndarray:
+    """Object array of Fractions; floats convert to their exact dyadic value."""
+    arr = np.asarray(a, dtype=object)
+    out = np.empty(arr.shape, dtype=object)
+    for idx, v in np.ndenumerate(arr):
+        out[idx] = Fraction(v) if not isinstance(v, Fraction) else v
+    return out
+
+
+def _to_float(a) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        arr = np.vectorize(float, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+class ReluNet:
+    """An exact ReLU network: affine layers with ReLU between them and a linear output.
+
+    Parameters
+    ----------
+    layers : sequence of (W, b)
+        W has shape (out, in), b shape (out,).  There are ``len(layers) - 1`` hidden layers.
+        Entries that are ints or `Fraction`s are kept exactly as well.
+    name : str, optional
+        What the net computes, for printing.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> absval = ReluNet([([[1], [-1]], [0, 0]), ([[1, 1]], [0])], name="|t|")
+    >>> absval(np.array([-1.5, 2.0])).tolist()
+    [1.5, 2.0]
+    >>> absval.evaluate_exact([[Fraction(-1, 3)]])[0, 0]
+    Fraction(1, 3)
+    >>> absval.size().nonzero
+    4
+    """
+
+    def __init__(self, layers: Sequence[tuple], name: str | None = None):
+        if len(layers) == 0:
+            raise ValueError("layers = [] is empty: a ReluNet needs at least one affine layer")
+        weights, biases, exact = [], [], []
+        keep_exact = True
+        for i, (w, b) in enumerate(layers):
+            w_obj, b_obj = np.atleast_2d(_as_array(w)), np.atleast_1d(_as_array(b))
+            if w_obj.ndim != 2 or b_obj.ndim != 1 or b_obj.shape[0] != w_obj.shape[0]:
+                raise ValueError(
+                    f"layers[{i}]: W has shape {w_obj.shape} and b has shape {b_obj.shape}; "
+                    "W must be (out, in) and b (out,)"
+                )
+            if i > 0 and w_obj.shape[1] != weights[-1].shape[0]:
+                raise ValueError(
+                    f"layers[{i}]: W expects {w_obj.shape[1]} inputs but layer {i - 1} "
+                    f"has {weights[-1].shape[0]} outputs"
+                )
+            fw, fb = _to_float(w_obj), _to_float(b_obj)
+            if not (np.all(np.isfinite(fw)) and np.all(np.isfinite(fb))):
+                raise ValueError(f"layers[{i}]: weights must be finite")
+            weights.append(fw)
+            biases.append(fb)
+            if keep_exact and w_obj.dtype == object and _is_rational_array(w_obj) and _is_rational_array(b_obj):
+                exact.append((_to_exact(w_obj), _to_exact(b_obj)))
+            else:
+                keep_exact = False
+        self.weights: tuple[np.ndarray, ...] = tuple(weights)
+        self.biases: tuple[np.ndarray, ...] = tuple(biases)
+        self._exact = tuple(exact) if keep_exact else None
+        self.name = name or "ReluNet"
+
+    # -- construction helpers -------------------------------------------------------------
+    @classmethod
+    def _from_parts(cls, parts: list[tuple], exact: bool, name: str) -> ReluNet:
+        """Build from (W, b) parts that are Fraction object arrays when `exact`, else floats."""
+        net = cls.__new__(cls)
+        net.weights = tuple(_to_float(w) for w, _ in parts)
+        net.biases = tuple(_to_float(b) for _, b in parts)
+        net._exact = tuple((np.asarray(w, dtype=object), np.asarray(b, dtype=object))
+                           for w, b in parts) if exact else None
+        net.name = name
+        return net
+
+    def _parts(self, exact: bool) -> list[tuple]:
+        if exact:
+            return [(w.copy(), b.copy()) for w, b in self.exact_layers()]
+        return [(w.copy(), b.copy()) for w, b in zip(self.weights, self.biases)]
+
+    @property
+    def has_rational_weights(self) -> bool:
+        """True when the net was built from ints and Fractions (exact rational weights)."""
+        return self._exact is not None
+
+    def exact_layers(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The layers as object arrays of Fractions (the exact value of float weights otherwise)."""
+        if self._exact is not None:
+            return self._exact
+        return tuple((_to_exact(w), _to_exact(b)) for w, b in zip(self.weights, self.biases))
+
+    # -- shape and size -------------------------------------------------------------------
+    @property
+    def input_dim(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def output_dim(self) -> int:
+        return self.weights[-1].shape[0]
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden (ReLU) layers."""
+        return len(self.weights) - 1
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(w.shape[0] for w in self.weights[:-1])
+
+    def size(self) -> NetSize:
+        """Depth, widths, nonzero and dense parameter counts and largest |weight|."""
+        nonzero = sum(int(np.count_nonzero(w)) + int(np.count_nonzero(b))
+                      for w, b in zip(self.weights, self.biases))
+        dense = sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+        max_abs = max(max(float(np.max(np.abs(w), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+                      for w, b in zip(self.weights, self.biases))
+        return NetSize(self.depth, self.widths, nonzero, dense, max_abs,
+                       self.input_dim, self.output_dim)
+
+    def __repr__(self) -> str:
+        widths = "-".join(str(w) for w in (self.input_dim, *self.widths, self.output_dim))
+        return f"ReluNet({self.name!r}, widths {widths})"
+
+    # -- evaluation -------------------------------------------------------------------------
+    def _as_points(self, x) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(x, dtype=np.float64)
+        flat = arr.ndim == 1 and self.input_dim == 1
+        if flat:
+            arr = arr[:, None]
+        if arr.ndim == 0 or arr.shape[-1] != self.input_dim:
+            raise ValueError(
+                f"x has shape {np.shape(x)}: expected (..., {self.input_dim})"
+                + (" or (N,)" if self.input_dim == 1 else "")
+            )
+        return arr, flat
+
+    def __call__(self, x) -> np.ndarray:
+        """Evaluate in float64 on points of shape (..., input_dim) -> (..., output_dim).
+
+        A 1-D array is accepted when input_dim is 1; the result is then 1-D when output_dim
+        is 1 as well.
+        """
+        arr, flat = self._as_points(x)
+        lead = arr.shape[:-1]
+        pts = arr.reshape(-1, self.input_dim)
+        out = np.empty((pts.shape[0], self.output_dim), dtype=np.float64)
+        for start in range(0, pts.shape[0], _CHUNK):
+            h = pts[start:start + _CHUNK]
+            for w, b in zip(self.weights[:-1], self.biases[:-1]):
+                h = h @ w.T
+                h += b
+                np.maximum(h, 0.0, out=h)
+            h = h @ self.weights[-1].T
+            h += self.biases[-1]
+            out[start:start + _CHUNK] = h
+        out = out.reshape(*lead, self.output_dim)
+        if flat and self.output_dim == 1:
+            return out[..., 0]
+        return out
+
+    def evaluate_exact(self, x, arithmetic: str = "rational", dps: int = 50) -> np.ndarray:
+        """Evaluate exactly, in rational arithmetic or with mpmath at `dps` digits.
+
+        Parameters
+        ----------
+        x : array_like of shape (N, input_dim)
+            Points; floats are taken at their exact (dyadic) value, Fractions as they are.
+        arithmetic : {"rational", "mpmath"}
+        dps : int
+            Decimal digits for ``arithmetic="mpmath"``.
+
+        Returns
+        -------
+        numpy.ndarray of object, shape (N, output_dim)
+            Fractions, or mpmath ``mpf`` numbers.
+        """
+        pts = np.asarray(x, dtype=object)
+        if pts.ndim == 1:
+            pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
+        if pts.shape[-1] != self.input_dim:
+            raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
+        if arithmetic == "rational":
+            convert = Fraction
+            layers = self.exact_layers()
+            zero = Fraction(0)
+        elif arithmetic == "mpmath":
+            import mpmath
+
+            ctx = mpmath.mp.clone()
+            ctx.dps = dps
+
+            def convert(v):
+                return ctx.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else ctx.mpf(v)
+
+            layers = [(np.vectorize(convert, otypes=[object])(w), np.vectorize(convert, otypes=[object])(b))
+                      for w, b in self.exact_layers()]
+            zero = ctx.mpf(0)
+        else:
+            raise ValueError(f"arithmetic = {arithmetic!r} is not allowed: use 'rational' or 'mpmath'")
+        h = np.vectorize(convert, otypes=[object])(pts)
+        for w, b in layers[:-1]:
+            h = h.dot(w.T) + b
+            h = np.where(h > 0, h, zero)
+        w, b = layers[-1]
+        return h.dot(w.T) + b
+
+    def activation_pattern(self, x) -> list[np.ndarray]:
+        """Which hidden units are active (pre-activation > 0) at each point, layer by layer."""
+        arr, _ = self._as_points(x)
+        pts = arr.reshape(-1, self.input_dim)
+        pattern, h = [], pts
+        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+            pre = h @ w.T + b
+            pattern.append(pre > 0)
+            h = np.maximum(pre, 0.0)
+        return pattern
+
+    def local_affine(self, point) -> tuple[np.ndarray, np.ndarray]:
+        """The exact affine map A x + c that the net equals on the linear region of `point`.
+
+        The region is fixed by the activation pattern at `point`, decided in exact
+        arithmetic.  Returns object arrays of Fractions: A of shape (output_dim, input_dim)
+        and c of shape (output_dim,).
+        """
+        p = np.asarray([Fraction(v) if not isinstance(v, Fraction) else v
+                        for v in np.asarray(point, dtype=object).reshape(-1)], dtype=object)
+        if p.shape[0] != self.input_dim:
+            raise ValueError(f"point has {p.shape[0]} coordinates: expected {self.input_dim}")
+        a = np.eye(self.input_dim, dtype=int).astype(object) * Fraction(1)
+        c = np.zeros(self.input_dim, dtype=object) * Fraction(1)
+        h = p
+        layers = self.exact_layers()
+        for w, b in layers[:-1]:
+            pre = w.dot(h) + b
+            active = np.array([v > 0 for v in pre], dtype=bool)
+            a = w.dot(a)
+            c = w.dot(c) + b
+            a[~active] = Fraction(0)
+            c[~active] = Fraction(0)
+            h = np.where(active, pre, Fraction(0))
+        w, b = layers[-1]
+        return w.dot(a), w.dot(c) + b
+
+    # -- torch --------------------------------------------------------------------------
+    def to_module(self, dtype=None, device="cpu"):
+        """A trainable ``torch.nn.Sequential`` of Linear and ReLU layers with these weights.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Defaults to ``torch.float64`` (no silent down-casting).
+        device : str or torch.device
+        """
+        import torch
+
+        dtype = torch.float64 if dtype is None else dtype
+        mods: list = []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            lin = torch.nn.Linear(w.shape[1], w.shape[0], dtype=dtype, device=device)
+            with torch.no_grad():
+                lin.weight.copy_(torch.as_tensor(w, dtype=dtype))
+                lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
+            mods.append(lin)
+            if i < self.depth:
+                mods.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*mods)
+
+    @classmethod
+    def from_module(cls, module, name: str | None = None) -> ReluNet:
+        """Read a ReluNet back from a Sequential of Linear and ReLU layers (float64 copy)."""
+        import torch
+
+        layers, expect_linear = [], True
+        for i, mod in enumerate(module):
+            if isinstance(mod, torch.nn.Linear) and expect_linear:
+                w = mod.weight.detach().cpu().to(torch.float64).numpy()
+                b = (mod.bias.detach().cpu().to(torch.float64).numpy() if mod.bias is not None
+                     else np.zeros(w.shape[0]))
+                layers.append((w, b))
+                expect_linear = False
+            elif isinstance(mod, torch.nn.ReLU) and not expect_linear:
+                expect_linear = True
+            else:
+                raise ValueError(
+                    f"module[{i}] is {type(mod).__name__}: expected Linear and ReLU alternating, "
+                    "starting and ending with Linear"
+                )
+        if expect_linear:
+            raise ValueError("module ends with ReLU: the output layer must be Linear")
+        return cls(layers, name=name)
+
+    # -- operator sugar ---------------------------------------------------------------------
+    def __add__(self, other: ReluNet) -> ReluNet:
+        return linear_combination([1, 1], [self, other])
+
+    def __sub__(self, other: ReluNet) -> ReluNet:
+        return linear_combination([1, -1], [self, other])
+
+    def __neg__(self) -> ReluNet:
+        return self.scale(-1)
+
+    def __mul__(self, c) -> ReluNet:
+        return self.scale(c)
+
+    __rmul__ = __mul__
+
+    def scale(self, c) -> ReluNet:
+        """The net c * f (the output layer is multiplied by c)."""
+        exact = self.has_rational_weights and isinstance(c, (int, Rational))
+        cc = Fraction(c) if exact else float(c)
+        parts = self._parts(exact)
+        w, b = parts[-1]
+        parts[-1] = (w * cc, b * cc)
+        return ReluNet._from_parts(parts, exact, f"{c}*{self.name}")
+
+    def compose(self, inner: ReluNet) -> ReluNet:
+        """self ∘ inner; see :func:`compose`."""
+        return compose(self, inner)
+
+
+# -- the calculus -------------------------------------------------------------------------------
+
+
+def _all_exact(nets: Iterable[ReluNet]) -> bool:
+    return all(n.has_rational_weights for n in nets)
+
+
+def _zeros(shape, exact: bool):
+    if exact:
+        out = np.empty(shape, dtype=object)
+        out.fill(Fraction(0))
+        return out
+    return np.zeros(shape)
+
+
+def _eye(n: int, exact: bool):
+    out = _zeros((n, n), exact)
+    for i in range(n):
+        out[i, i] = Fraction(1) if exact else 1.0
+    return out
+
+
+def _block_diag(blocks: list, exact: bool):
+    rows = sum(b.shape[0] for b in blocks)
+    cols = sum(b.shape[1] for b in blocks)
+    out = _zeros((rows, cols), exact)
+    r = c = 0
+    for blk in blocks:
+        out[r:r + blk.shape[0], c:c + blk.shape[1]] = blk
+        r += blk.shape[0]
+        c += blk.shape[1]
+    return out
+
+
+def affine_net(weight, bias=None, name: str = "affine") -> ReluNet:
+    """A net with no hidden layer: x -> W x + b.
+
+    >>> affine_net([[1, 2]], [3])(np.array([[1.0, 1.0]])).tolist()
+    [[6.0]]
+    """
+    w = np.atleast_2d(np.asarray(weight, dtype=object))
+    b = np.zeros(w.shape[0], dtype=int).astype(object) if bias is None else bias
+    return ReluNet([(w, b)], name=name)
+
+
+def identity_net(dim: int, depth: int) -> ReluNet:
+    """The identity on R^dim with `depth` hidden layers, via x = sigma(x) - sigma(-x).
+
+    Each hidden layer has 2*dim units.  ``depth = 0`` gives the affine identity.
+
+    >>> identity_net(2, 3)(np.array([[-1.5, 2.0]])).tolist()
+    [[-1.5, 2.0]]
+    """
+    if int(dim) != dim or dim < 1:
+        raise ValueError(f"dim = {dim} is out of range: dim must be an integer >= 1")
+    if int(depth) != depth or depth < 0:
+        raise ValueError(f"depth = {depth} is out of range: depth must be an integer >= 0")
+    eye = _eye(dim, True)
+    if depth == 0:
+        return ReluNet._from_parts([(eye, _zeros(dim, True))], True, f"id{dim}")
+    split = np.vstack([eye, -eye])
+    join = np.hstack([eye, -eye])
+    parts = [(split, _zeros(2 * dim, True))]
+    for _ in range(depth - 1):
+        parts.append((split.dot(join), _zeros(2 * dim, True)))
+    parts.append((join, _zeros(dim, True)))
+    return ReluNet._from_parts(parts, True, f"id{dim}^{depth}")
+
+
+def compose(outer: ReluNet, inner: ReluNet) -> ReluNet:
+    """The composition outer ∘ inner.
+
+    The last affine map of `inner` merges into the first of `outer`, so the depth is
+    ``outer.depth + inner.depth`` and the hidden widths are inner's followed by outer's.
+
+    >>> from relunet.constructions.primitives import absolute_value
+    >>> neg = affine_net([[-1]])
+    >>> compose(absolute_value(), neg)(np.array([-2.0, 3.0])).tolist()
+    [2.0, 3.0]
+    """
+    if outer.input_dim != inner.output_dim:
+        raise ValueError(
+            f"outer.input_dim = {outer.input_dim} does not match inner.output_dim = "
+            f"{inner.output_dim}: compose needs them equal"
+        )
+    exact = _all_exact([outer, inner])
+    a, b = inner._parts(exact), outer._parts(exact)
+    w_in, b_in = a[-1]
+    w_out, b_out = b[0]
+    merged = (w_out.dot(w_in), w_out.dot(b_in) + b_out)
+    return ReluNet._from_parts(a[:-1] + [merged] + b[1:], exact, f"{outer.name}∘{inner.name}")
+
+
+def deepen(net: ReluNet, depth: int) -> ReluNet:
+    """Pad `net` with identity layers on its output until it has `depth` hidden layers.
+
+    Each added layer has 2 * output_dim units (x = sigma(x) - sigma(-x)).
+    """
+    if int(depth) != depth or depth < net.depth:
+        raise ValueError(
+            f"depth = {depth} is out of range: depth must be an integer >= net.depth = {net.depth}"
+        )
+    if depth == net.depth:
+        return net
+    return compose(identity_net(net.output_dim, depth - net.depth), net)
+
+
+def parallel(*nets: ReluNet, shared_input: bool = True) -> ReluNet:
+    """Stack nets side by side: x -> (f_1(x), ..., f_k(x)).
+
+    Shorter nets are padded with identity layers (:func:`deepen`) to the largest depth; the
+    hidden widths then add layer by layer and so do the nonzero counts.  With
+    ``shared_input=False`` the inputs are concatenated instead: (x_1, ..., x_k) -> (f_i(x_i)).
+
+    >>> from relunet.constructions.primitives import absolute_value
+    >>> parallel(absolute_value(), affine_net([[2]]))(np.array([[-3.0]])).tolist()
+    [[3.0, -6.0]]
+    """
+    if not nets:
+        raise ValueError("nets = () is empty: parallel needs at least one net")
+    if shared_input and len({n.input_dim for n in nets}) > 1:
+        dims = [n.input_dim for n in nets]
+        raise ValueError(f"input dims {dims} differ: parallel with shared_input needs equal ones")
+    depth = max(n.depth for n in nets)
+    padded = [deepen(n, depth) for n in nets]
+    exact = _all_exact(padded)
+    parts = [p._parts(exact) for p in padded]
+    layers = []
+    for i in range(depth + 1):
+        ws = [pt[i][0] for pt in parts]
+        bs = np.concatenate([pt[i][1] for pt in parts])
+        w = np.vstack(ws) if (i == 0 and shared_input) else _block_diag(ws, exact)
+        layers.append((w, bs))
+    name = "(" + ", ".join(n.name for n in nets) + ")"
+    return ReluNet._from_parts(layers, exact, name)
+
+
+def linear_combination(coefficients: Sequence, nets: Sequence[ReluNet]) -> ReluNet:
+    """x -> sum_i c_i f_i(x) for nets of equal input and output dimension.
+
+    >>> from relunet.constructions.primitives import absolute_value
+    >>> f = linear_combination([2, -1], [absolute_value(), affine_net([[1]])])
+    >>> f(np.array([-1.0, 3.0])).tolist()
+    [3.0, 3.0]
+    """
+    if len(coefficients) != len(nets) or not nets:
+        raise ValueError(
+            f"coefficients has {len(coefficients)} entries and nets {len(nets)}: "
+            "they must match and be non-empty"
+        )
+    outs = {n.output_dim for n in nets}
+    if len(outs) > 1:
+        raise ValueError(f"output dims {sorted(outs)} differ: a linear combination needs equal ones")
+    stacked = parallel(*nets)
+    exact = stacked.has_rational_weights and all(
+        isinstance(c, (int, Rational)) and not isinstance(c, bool) for c in coefficients)
+    k = nets[0].output_dim
+    coeffs = [Fraction(c) if exact else float(c) for c in coefficients]
+    combine = np.hstack([_eye(k, exact) * c for c in coeffs])
+    parts = stacked._parts(exact)
+    w, b = parts[-1]
+    parts[-1] = (combine.dot(w), combine.dot(b))
+    name = " + ".join(f"{c}*{n.name}" for c, n in zip(coefficients, nets))
+    return ReluNet._from_parts(parts, exact, name)
