@@ -14,6 +14,7 @@ D. Yarotsky, "Error bounds for approximations with deep ReLU networks", Neural N
 from __future__ import annotations
 
 import sympy as sp
+from sympy.codegen.cfunctions import log2
 
 from .core import Bound, Domain, symbol
 
@@ -72,7 +73,8 @@ def square_steps_for_accuracy() -> Bound:
     6.0
     """
     eps = symbol("eps")
-    expr = sp.Max(0, sp.ceiling(sp.log(1 / eps, 2) / 2 - 1))
+    # log2 (not log(.)/log(2)) so that float evaluation is exact at eps = 4^-j
+    expr = sp.Max(0, sp.ceiling(log2(1 / eps) / 2 - 1))
     return Bound(
         name="approx.square.steps",
         expr=expr,

@@ -84,8 +84,13 @@ class Domain:
     def check(self, name: str, values, context: str = "") -> None:
         """Raise ValueError naming `name`, the first offending value and the domain."""
         arr = np.asarray(values)
-        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        # complex values and None would otherwise be cast silently (to their real part, nan)
+        not_real = np.iscomplexobj(arr) or (
+            arr.dtype == object and any(v is None for v in arr.reshape(-1)))
+        if not_real or arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
             try:
+                if not_real:
+                    raise TypeError
                 arr = arr.astype(float)
             except (TypeError, ValueError):
                 raise ValueError(
@@ -265,6 +270,8 @@ class Bound:
         sols = [s for s in sols if s.is_real is not False and s.is_positive is not False]
         if not sols:
             raise ValueError(f"{self.name}: no positive solution of {self.expr} = {target} for {var}")
+        if len(sols) > 1 and sum(bool(s.is_positive) for s in sols) == 1:
+            sols = [s for s in sols if s.is_positive]  # the others are not real in general
         if len(sols) > 1:
             raise ValueError(f"{self.name}: several solutions for {var}: {sols}")
         return sp.simplify(sols[0])

@@ -432,6 +432,14 @@ class ReluNet:
 # -- the calculus -------------------------------------------------------------------------------
 
 
+def _is_count(value, minimum: int) -> bool:
+    """True when `value` is an integer >= minimum (False, not an exception, for non-numbers)."""
+    try:
+        return not isinstance(value, bool) and int(value) == value and value >= minimum
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def _all_exact(nets: Iterable[ReluNet]) -> bool:
     return all(n.has_rational_weights for n in nets)
 
@@ -482,9 +490,9 @@ def identity_net(dim: int, depth: int) -> ReluNet:
     >>> identity_net(2, 3)(np.array([[-1.5, 2.0]])).tolist()
     [[-1.5, 2.0]]
     """
-    if int(dim) != dim or dim < 1:
+    if not _is_count(dim, 1):
         raise ValueError(f"dim = {dim} is out of range: dim must be an integer >= 1")
-    if int(depth) != depth or depth < 0:
+    if not _is_count(depth, 0):
         raise ValueError(f"depth = {depth} is out of range: depth must be an integer >= 0")
     eye = _eye(dim, True)
     if depth == 0:
@@ -527,7 +535,7 @@ def deepen(net: ReluNet, depth: int) -> ReluNet:
 
     Each added layer has 2 * output_dim units (x = sigma(x) - sigma(-x)).
     """
-    if int(depth) != depth or depth < net.depth:
+    if not _is_count(depth, net.depth):
         raise ValueError(
             f"depth = {depth} is out of range: depth must be an integer >= net.depth = {net.depth}"
         )

@@ -57,7 +57,11 @@ def _rational(name: str, value, positive: bool = False, nonnegative: bool = Fals
 
 
 def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and value >= minimum
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
         raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {minimum}")
     return int(value)
 

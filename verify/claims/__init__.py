@@ -1,0 +1,3 @@
+"""The claims, one module per line of work; importing this package registers them all."""
+
+from . import approximation  # noqa: F401

@@ -1,0 +1,225 @@
+"""The `relunet` command line.
+
+    relunet list [--json]
+    relunet verify [CLAIM-OR-PREFIX ...] [--profile quick|full] [--set NAME=VALUE ...] [--seed N]
+                   [--device auto|cpu|cuda] [--store PATH] [--report DIR] [--json]
+    relunet bound [NAME] [--set NAME=VALUE ...] [--json]
+    relunet figures [--out DIR] [--profile quick|full]
+
+Exit status: 0 when every claim run passed, 1 when any did not, 2 for bad usage or bad input
+(one line naming what is wrong, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit status 2 with one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="relunet", description="Runnable theory of ReLU networks.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p_list = sub.add_parser("list", help="list every claim with its source and parameters")
+    p_list.add_argument("--json", action="store_true", help="one JSON object per claim")
+
+    p_verify = sub.add_parser("verify", help="run claims and compare measurement with theory")
+    p_verify.add_argument("claims", nargs="*", metavar="CLAIM-OR-PREFIX")
+    p_verify.add_argument("--profile", choices=("quick", "full"), default="quick")
+    p_verify.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                          dest="overrides", help="override a claim parameter (repeatable)")
+    p_verify.add_argument("--seed", type=int, default=0)
+    p_verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p_verify.add_argument("--store", default="relunet-results.sqlite", metavar="PATH")
+    p_verify.add_argument("--report", default=None, metavar="DIR")
+    p_verify.add_argument("--json", action="store_true", help="one JSON object per verdict")
+
+    p_bound = sub.add_parser("bound", help="evaluate a bound (without NAME: list them)")
+    p_bound.add_argument("name", nargs="?", metavar="NAME")
+    p_bound.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         dest="overrides")
+    p_bound.add_argument("--json", action="store_true")
+
+    p_fig = sub.add_parser("figures", help="write the figure gallery")
+    p_fig.add_argument("--out", default="docs/gallery", metavar="DIR")
+    p_fig.add_argument("--profile", choices=("quick", "full"), default="quick")
+    p_fig.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    return parser
+
+
+def _overrides(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set {item!r} is not NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def _cmd_list(args) -> int:
+    from .claim import all_claims
+
+    for claim in all_claims():
+        info = claim.describe()
+        if args.json:
+            print(json.dumps(info))
+            continue
+        print(f"{info['id']}\n    {info['statement']}\n    source: {info['source']}")
+        for p in info["parameters"]:
+            full = f", full {p['full']}" if p["full"] != p["quick"] else ""
+            print(f"    --set {p['name']}=...  quick {p['quick']}{full}; {p['allowed']}"
+                  + (f"; {p['help']}" if p["help"] else ""))
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from .claim import select_claims
+    from .report import write_report
+    from .runner import run_claims
+    from .store import ResultsStore
+
+    claims = select_claims(args.claims)
+    overrides = _overrides(args.overrides)
+    store = ResultsStore(args.store)
+    figure_dir = Path(args.report) / "figures" if args.report else None
+    if args.report:
+        try:
+            Path(args.report).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--report {args.report!r} cannot be created: {exc.strerror}") from None
+    try:
+        verdicts = run_claims(claims, profile=args.profile, overrides=overrides, seed=args.seed,
+                              device=args.device, store=store, figure_dir=figure_dir)
+    finally:
+        store.close()
+    keys = ("claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds")
+    for v in verdicts:
+        if args.json:
+            d = v.to_dict()
+            print(json.dumps({k: d[k] for k in keys}))
+        else:
+            print(v.summary())
+    if args.report:
+        md, page = write_report(verdicts, args.report)
+        if not args.json:
+            print(f"report: {md} and {page}")
+    passed = sum(v.passed for v in verdicts)
+    if not args.json:
+        print(f"{passed} of {len(verdicts)} verdicts passed")
+    return 0 if passed == len(verdicts) else 1
+
+
+def _parse_number(name: str, text: str):
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name} = {text!r} is not a number") from None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _cmd_bound(args) -> int:
+    from relunet.bounds.catalogue import bound_names, get_bound
+
+    if args.name is None:
+        for name in bound_names():
+            b = get_bound(name)
+            print(f"{name:32s} {b.kind:6s} {b.quantity}")
+        return 0
+    bound = get_bound(args.name)
+    values = {k: _parse_number(k, v) for k, v in _overrides(args.overrides).items()}
+    shown = bound.subs(**values)  # checks names and ranges
+    info = {"name": bound.name, "kind": bound.kind, "quantity": bound.quantity,
+            "source": bound.source, "expr": str(bound.expr), "latex": bound.latex(),
+            "parameters": list(bound.parameters), "set": values,
+            "exponents": {v: str(bound.exponent(v)) for v in bound.variables
+                          if v not in values and not _exponential(bound, v)}}
+    if set(values) == set(bound.parameters):
+        info["value"] = bound.evaluate(**values)
+        if all(isinstance(v, int) for v in values.values()):
+            info["exact"] = str(bound.exact(**values))
+    else:
+        info["expr_with_values"] = str(shown.expr)
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    print(bound)
+    for var, e in info["exponents"].items():
+        print(f"  exponent in {var}: {e}")
+    if "value" in info:
+        where = ", ".join(f"{k}={v}" for k, v in values.items())
+        exact = f" = {info['exact']}" if info.get("exact") and info["exact"] != repr(info["value"]) else ""
+        print(f"  at {where}: {info['value']!r}{exact}")
+    elif values:
+        print(f"  with {', '.join(f'{k}={v}' for k, v in values.items())}: {info['expr_with_values']}")
+    return 0
+
+
+def _exponential(bound, var: str) -> bool:
+    """True when the bound decays or grows exponentially in `var` (no power-law exponent)."""
+    try:
+        return bound.log_slope(var) != 0
+    except Exception:
+        return False
+
+
+def _cmd_figures(args) -> int:
+    from .claim import all_claims
+    from .runner import run_claims
+
+    out = Path(args.out)
+    try:
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {args.out!r} cannot be created: {exc.strerror}") from None
+    verdicts = run_claims(all_claims(), profile=args.profile, device=args.device, store=None,
+                          figure_dir=out / "figures")
+    lines = ["# relunet figure gallery", "",
+             f"Written by `relunet figures --profile {args.profile}`.", ""]
+    for v in verdicts:
+        for f in v.figures:
+            rel = Path(f).relative_to(out) if Path(f).is_relative_to(out) else Path(f)
+            lines += [f"## {v.claim} ({v.status})", "", f"![{v.claim}]({rel.as_posix()})", ""]
+    (out / "index.md").write_text("\n".join(lines))
+    print(f"wrote {sum(len(v.figures) for v in verdicts)} figures and {out / 'index.md'}")
+    return 0 if all(v.passed for v in verdicts) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `relunet` console script."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        handler = {"list": _cmd_list, "verify": _cmd_verify, "bound": _cmd_bound,
+                   "figures": _cmd_figures}[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"relunet: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad input: parameter values, unknown names, store paths
+        print(f"relunet: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("relunet: interrupted; finished units are in the store", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,500 @@
+"""Measuring networks: sup-norm and L2 errors, and integrals.
+
+The sup error is found, not assumed: a dense grid and random points give candidates, projected
+gradient ascent on |net - f| climbs from the worst of them, and for a `ReluNet` the best points
+are polished inside their linear region (where the net is an exact affine map, so the error is
+a smooth function whose stationary point can be solved for) and evaluated exactly.  This
+follows the rule of ``shared/DESIGN.md``: locate the worst point numerically, then evaluate
+the error there exactly, since float64 cannot resolve an error far below the output's scale.
+
+References
+----------
+``shared/DESIGN.md``, "Honesty rules for checks"; ``shared/theory/approximation.md`` §9.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from relunet.constructions.network import ReluNet
+from relunet.constructions.targets import Target
+
+__all__ = [
+    "IntegralEstimate",
+    "L2Error",
+    "SupError",
+    "integrate_exact",
+    "l2_error",
+    "monte_carlo_integral",
+    "sup_error",
+]
+
+
+@dataclass(frozen=True)
+class SupError:
+    """The largest |net - f| found, and where.
+
+    Attributes
+    ----------
+    value : float
+        The largest error found (rounded from `exact_value` when that is available).
+    point : numpy.ndarray
+        Where it was found.
+    exact_value : Fraction or mpmath.mpf or None
+        |net - f| at `point` in exact (or 50-digit) arithmetic.
+    signed : float
+        net - f at `point`.
+    found_by : str
+        "grid", "random", "ascent" or "polish": which stage found the worst point.
+    evaluations : int
+        Points at which the error was evaluated.
+    """
+
+    value: float
+    point: np.ndarray
+    exact_value: object
+    signed: float
+    found_by: str
+    evaluations: int
+
+
+@dataclass(frozen=True)
+class L2Error:
+    """Monte Carlo L2 error: sqrt(E|net - f|^2) with a confidence interval."""
+
+    value: float
+    ci: tuple[float, float]
+    mse: float
+    mse_ci: tuple[float, float]
+    n: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class IntegralEstimate:
+    """A Monte Carlo integral with its standard error and a normal confidence interval."""
+
+    value: float
+    stderr: float
+    ci: tuple[float, float]
+    n: int
+    confidence: float
+
+
+def _box(domain, dim: int) -> np.ndarray:
+    box = np.asarray(domain, dtype=np.float64)
+    if box.shape == (2,):
+        box = np.tile(box, (dim, 1))
+    if box.shape != (dim, 2) or np.any(~np.isfinite(box)) or np.any(box[:, 1] <= box[:, 0]):
+        raise ValueError(
+            f"domain = {np.asarray(domain).tolist()} is not a box in R^{dim}: give (lo, hi) "
+            f"or {dim} pairs (lo, hi) with lo < hi"
+        )
+    return box
+
+
+def _as_model(net):
+    """numpy evaluator, torch module, input dim and whether exact evaluation is possible."""
+    import torch
+
+    if isinstance(net, ReluNet):
+        return net, net.to_module(torch.float64), net.input_dim, True
+    if isinstance(net, torch.nn.Module):
+        module = net
+        param = next(module.parameters(), None)
+        dtype = param.dtype if param is not None else torch.float64
+
+        def evaluate(x):
+            with torch.no_grad():
+                out = module(torch.as_tensor(np.asarray(x), dtype=dtype))
+            return out.double().cpu().numpy()
+
+        dim = next(m for m in module.modules() if isinstance(m, torch.nn.Linear)).in_features
+        return evaluate, module, dim, False
+    raise ValueError(f"net is a {type(net).__name__}: expected a ReluNet or a torch.nn.Module")
+
+
+def _errors(evaluate, target: Target, pts: np.ndarray, output: int) -> np.ndarray:
+    out = np.asarray(evaluate(pts), dtype=np.float64).reshape(pts.shape[0], -1)[:, output]
+    return out - target.numpy(pts)
+
+
+def _grid(box: np.ndarray, per_dim: int) -> np.ndarray:
+    axes = [np.linspace(lo, hi, per_dim) for lo, hi in box]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.reshape(-1) for m in mesh], axis=1)
+
+
+def _ascent(module, target: Target, starts: np.ndarray, box: np.ndarray, steps: int,
+            step0: float, output: int) -> np.ndarray:
+    """Projected, backtracking normalized-gradient ascent on |net - f|, one step size per start."""
+    import torch
+
+    lo = torch.as_tensor(box[:, 0])
+    hi = torch.as_tensor(box[:, 1])
+    dtype = next(module.parameters()).dtype
+
+    def err(z):
+        return (module(z.to(dtype)).double()[:, output] - target.torch(z)).abs()
+
+    x = torch.as_tensor(starts, dtype=torch.float64)
+    step = torch.full((x.shape[0], 1), step0, dtype=torch.float64)
+    for _ in range(steps):
+        z = x.clone().requires_grad_(True)
+        e = err(z)
+        (g,) = torch.autograd.grad(e.sum(), z)
+        norm = g.norm(dim=1, keepdim=True)
+        direction = torch.where(norm > 0, g / norm.clamp_min(1e-300), torch.zeros_like(g))
+        with torch.no_grad():
+            proposal = torch.minimum(torch.maximum(x + step * direction, lo), hi)
+            better = err(proposal) > e.detach()
+            x = torch.where(better[:, None], proposal, x)
+            step = torch.where(better[:, None], step * 1.5, step * 0.5)
+    return x.detach().numpy()
+
+
+def _fraction_of(v) -> Fraction:
+    """Exact Fraction of a float or an mpmath mpf."""
+    if hasattr(v, "man_exp"):
+        man, exp = v.man_exp
+        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    return Fraction(v)
+
+
+def _polish(net: ReluNet, target: Target, point: np.ndarray, box: np.ndarray, output: int):
+    """Solve grad f = grad(net) inside the linear region of `point`; None if it leaves it."""
+    import mpmath
+
+    a, _ = net.local_affine(point)
+    slope = [a[output, j] for j in range(net.input_dim)]
+    grad = target.gradient
+    if all(g.free_symbols == set() for g in grad):
+        return None  # f is affine: no interior stationary point to find
+    import sympy as sp
+
+    funcs = sp.lambdify(target.symbols, [g for g in grad], modules="mpmath")
+    jac = sp.lambdify(target.symbols, target.hessian, modules="mpmath")
+    with mpmath.workdps(40):
+        rhs = [mpmath.mpf(s.numerator) / s.denominator for s in slope]
+
+        def system(*z):
+            vals = funcs(*z)
+            return [v - r for v, r in zip(vals, rhs)]
+
+        try:
+            root = mpmath.findroot(system, [mpmath.mpf(float(p)) for p in point],
+                                   J=lambda *z: mpmath.matrix(jac(*z)))
+        except (ValueError, ZeroDivisionError, TypeError):
+            return None
+        if isinstance(root, mpmath.matrix):
+            coords = [root[i] for i in range(root.rows)]
+        else:
+            coords = [root]
+        exact_point = [_fraction_of(mpmath.mpf(c)) for c in coords]
+    if any(not (box[i, 0] <= float(c) <= box[i, 1]) for i, c in enumerate(exact_point)):
+        return None
+    a2, c2 = net.local_affine(exact_point)
+    a1, c1 = net.local_affine(point)
+    if not (np.array_equal(a1[output], a2[output]) and c1[output] == c2[output]):
+        return None
+    return exact_point
+
+
+def _exact_error(net: ReluNet, target: Target, point, output: int):
+    import mpmath
+
+    coords = [Fraction(v) if not isinstance(v, Fraction) else v for v in point]
+    value = net.evaluate_exact([coords])[0, output]
+    f = target.exact(coords)
+    if isinstance(f, Fraction):
+        return value - f
+    with mpmath.workdps(50):
+        return mpmath.mpf(value.numerator) / value.denominator - f
+
+
+def sup_error(
+    net,
+    target: Target,
+    domain,
+    *,
+    grid: int | None = None,
+    n_random: int = 10_000,
+    n_starts: int = 16,
+    ascent_steps: int = 100,
+    seed: int = 0,
+    exact: bool = True,
+    polish: bool = True,
+    output: int = 0,
+) -> SupError:
+    """Find sup_{x in domain} |net(x) - f(x)| by grid, random points, ascent and polishing.
+
+    Parameters
+    ----------
+    net : ReluNet or torch.nn.Module
+        The network; a `ReluNet` also allows exact evaluation and polishing.
+    target : Target
+        The function approximated.
+    domain : (lo, hi) or sequence of d pairs
+        The box searched.
+    grid : int, optional
+        Grid points per dimension; by default 1000 for d = 1, 200 for d = 2 and about
+        20000^(1/d) beyond.  The default grids avoid dyadic spacing, so the worst points of
+        the dyadic constructions are found by the search, not hit by the grid.
+    n_random : int
+        Uniform random points from ``numpy.random.default_rng(seed)``.
+    n_starts : int
+        Worst candidates that start a gradient ascent.
+    ascent_steps : int
+        Iterations of projected, backtracking ascent.
+    seed : int
+    exact : bool
+        Evaluate the error at the best points in exact arithmetic (ReluNet only).
+    polish : bool
+        Solve for the stationary point of the error in the linear region of the best points.
+    output : int
+        Which output coordinate of the net to compare.
+
+    Returns
+    -------
+    SupError
+
+    Examples
+    --------
+    >>> from relunet.constructions import yarotsky_square
+    >>> from relunet.constructions.targets import square_target
+    >>> r = sup_error(yarotsky_square(3), square_target(), (0, 1), seed=0)
+    >>> r.exact_value, r.found_by
+    (Fraction(1, 256), 'polish')
+    """
+    evaluate, module, dim, can_exact = _as_model(net)
+    if target.dim != dim:
+        raise ValueError(f"target.dim = {target.dim} does not match the net's input dim {dim}")
+    box = _box(domain, dim)
+    if grid is None:
+        grid = {1: 1000, 2: 200}.get(dim, max(2, int(round(20000 ** (1 / dim)))))
+    if int(grid) != grid or grid < 2:
+        raise ValueError(f"grid = {grid!r} is out of range: grid must be an integer >= 2")
+    for name, v in (("n_random", n_random), ("n_starts", n_starts), ("ascent_steps", ascent_steps)):
+        if int(v) != v or v < 0:
+            raise ValueError(f"{name} = {v!r} is out of range: {name} must be an integer >= 0")
+    rng = np.random.default_rng(seed)
+    grid_pts = _grid(box, int(grid))
+    rand_pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((int(n_random), dim))
+    pts = np.concatenate([grid_pts, rand_pts])
+    stage = np.array(["grid"] * len(grid_pts) + ["random"] * len(rand_pts))
+    errs = np.abs(_errors(evaluate, target, pts, output))
+    order = np.argsort(-errs, kind="stable")[: max(int(n_starts), 1)]
+    cand, cand_stage = pts[order], list(stage[order])
+    evaluations = len(pts)
+    if n_starts and ascent_steps:
+        spacing = float(np.min(box[:, 1] - box[:, 0])) / (grid - 1)
+        climbed = _ascent(module, target, cand, box, int(ascent_steps), spacing, output)
+        evaluations += 2 * int(ascent_steps) * len(cand)
+        cand = np.concatenate([cand, climbed])
+        cand_stage += ["ascent"] * len(climbed)
+    cerr = np.abs(_errors(evaluate, target, cand, output))
+    best = np.argsort(-cerr, kind="stable")[:4]
+    if not (exact and can_exact):
+        i = int(best[0])
+        signed = float(_errors(evaluate, target, cand[i:i + 1], output)[0])
+        return SupError(float(cerr[i]), cand[i], None, signed, cand_stage[i], evaluations)
+    points = [list(cand[i]) for i in best]
+    stages = [cand_stage[i] for i in best]
+    if polish:
+        for i in best:
+            root = _polish(net, target, cand[i], box, output)
+            if root is not None:
+                points.append(root)
+                stages.append("polish")
+    exact_errs = [_exact_error(net, target, p, output) for p in points]
+    k = max(range(len(points)), key=lambda j: abs(exact_errs[j]))
+    value = abs(exact_errs[k])
+    point = np.array([float(c) for c in points[k]])
+    return SupError(float(value), point, value, float(exact_errs[k]), stages[k],
+                    evaluations + len(points))
+
+
+def l2_error(
+    net,
+    target: Target,
+    domain=None,
+    *,
+    sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+    n: int = 100_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    output: int = 0,
+) -> L2Error:
+    """Monte Carlo L2 error sqrt(E|net(X) - f(X)|^2), X uniform on `domain` or from `sampler`.
+
+    The interval for the mean squared error is the normal (CLT) interval; the interval for the
+    L2 error is its square root.
+
+    Examples
+    --------
+    >>> from relunet.constructions import yarotsky_square
+    >>> from relunet.constructions.targets import square_target
+    >>> r = l2_error(yarotsky_square(2), square_target(), (0, 1), n=20000, seed=1)
+    >>> bool(r.ci[0] <= (1 / 480) ** 0.5 * 2**-2 <= r.ci[1])
+    True
+    """
+    from scipy.stats import norm
+
+    evaluate, _, dim, _ = _as_model(net)
+    if int(n) != n or n < 2:
+        raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence = {confidence!r} is out of range: it must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    if sampler is None:
+        if domain is None:
+            raise ValueError("domain = None: give a domain box or a sampler")
+        box = _box(domain, dim)
+        pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((int(n), dim))
+    else:
+        pts = np.asarray(sampler(rng, int(n)), dtype=np.float64).reshape(int(n), dim)
+    sq = _errors(evaluate, target, pts, output) ** 2
+    mse = float(sq.mean())
+    half = float(norm.ppf(0.5 + confidence / 2) * sq.std(ddof=1) / math.sqrt(n))
+    lo, hi = max(mse - half, 0.0), mse + half
+    return L2Error(math.sqrt(mse), (math.sqrt(lo), math.sqrt(hi)), mse, (lo, hi), int(n), confidence)
+
+
+def monte_carlo_integral(
+    fn: Callable[[np.ndarray], np.ndarray],
+    domain,
+    dim: int,
+    *,
+    n: int = 1_000_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    chunk: int = 1 << 18,
+) -> IntegralEstimate:
+    """Integral of `fn` over a box by uniform Monte Carlo, with a normal confidence interval.
+
+    Examples
+    --------
+    >>> r = monte_carlo_integral(lambda x: x[:, 0] ** 2, (0, 1), 1, n=100000, seed=0)
+    >>> bool(abs(r.value - 1 / 3) < 4 * r.stderr)
+    True
+    """
+    from scipy.stats import norm
+
+    box = _box(domain, dim)
+    if int(n) != n or n < 2:
+        raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
+    rng = np.random.default_rng(seed)
+    volume = float(np.prod(box[:, 1] - box[:, 0]))
+    total = total_sq = 0.0
+    done = 0
+    while done < n:
+        k = min(chunk, int(n) - done)
+        pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((k, dim))
+        vals = np.asarray(fn(pts), dtype=np.float64).reshape(k)
+        total += float(vals.sum())
+        total_sq += float((vals**2).sum())
+        done += k
+    mean = total / n
+    var = max(total_sq / n - mean**2, 0.0) * n / (n - 1)
+    stderr = volume * math.sqrt(var / n)
+    value = volume * mean
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return IntegralEstimate(value, stderr, (value - z * stderr, value + z * stderr), int(n), confidence)
+
+
+def _positive_part_integral(c: Fraction, g: Sequence[Fraction], lo: Sequence[Fraction],
+                            hi: Sequence[Fraction], power: int) -> Fraction:
+    """Exact integral of max(0, c + g.x)^power over the box prod [lo_k, hi_k]."""
+    length = Fraction(1)
+    active = []
+    for gk, a, b in zip(g, lo, hi):
+        if gk == 0:
+            length *= b - a
+        else:
+            active.append((gk, a, b))
+    k = len(active)
+    if k == 0:
+        return length * (max(c, Fraction(0)) ** power)
+    denom = Fraction(math.factorial(power + k), math.factorial(power))
+    for gk, _, _ in active:
+        denom *= gk
+    total = Fraction(0)
+    for corner in itertools.product((0, 1), repeat=k):
+        u = c + sum((gk * (b if e else a) for (gk, a, b), e in zip(active, corner)), Fraction(0))
+        sign = -1 if (k - sum(corner)) % 2 else 1
+        total += sign * max(u, Fraction(0)) ** (power + k)
+    return length * total / denom
+
+
+def integrate_exact(net: ReluNet, domain, power: int = 1) -> Fraction:
+    """Exact integral of net(x)^power over a box, for the nets where this is elementary.
+
+    Supported: depth 1 (power 1), and depth 2 when every first-layer unit reads a single
+    coordinate (power 1; power 2 needs a single second-layer unit), which covers the cube
+    bump.  The box is cut at the first layer's breakpoints; on each cell the second layer is
+    a ReLU of an affine map, whose powers integrate in closed form.
+
+    Examples
+    --------
+    >>> from relunet.constructions import cube_bump
+    >>> integrate_exact(cube_bump([0, 0], 0, 1), [(-1, 1), (-1, 1)])
+    Fraction(2, 3)
+    """
+    if power not in (1, 2):
+        raise ValueError(f"power = {power!r} is not allowed: power must be 1 or 2")
+    if net.output_dim != 1:
+        raise ValueError(f"net.output_dim = {net.output_dim}: integrate_exact needs 1")
+    box = [(Fraction(lo), Fraction(hi)) for lo, hi in _box(domain, net.input_dim).tolist()]
+    lo = [a for a, _ in box]
+    hi = [b for _, b in box]
+    layers = net.exact_layers()
+    if net.depth == 1:
+        if power != 1:
+            raise ValueError("power = 2 needs a depth-2 net with one second-layer unit")
+        (w1, b1), (w2, b2) = layers
+        total = b2[0] * math.prod(b - a for a, b in box)
+        for j in range(w1.shape[0]):
+            total += w2[0, j] * _positive_part_integral(b1[j], list(w1[j]), lo, hi, 1)
+        return total
+    if net.depth != 2:
+        raise ValueError(f"net.depth = {net.depth}: integrate_exact supports depth 1 and 2")
+    (w1, b1), (w2, b2), (w3, b3) = layers
+    reads = [[k for k in range(net.input_dim) if w1[j, k] != 0] for j in range(w1.shape[0])]
+    if any(len(r) > 1 for r in reads):
+        raise ValueError("net: every first-layer unit must read a single coordinate")
+    if power == 2 and w2.shape[0] != 1:
+        raise ValueError("power = 2 needs a single second-layer unit")
+    cuts = [{lo[k], hi[k]} for k in range(net.input_dim)]
+    for j, r in enumerate(reads):
+        if r:
+            t = -b1[j] / w1[j, r[0]]
+            if lo[r[0]] < t < hi[r[0]]:
+                cuts[r[0]].add(t)
+    edges = [sorted(c) for c in cuts]
+    total = Fraction(0)
+    for cell in itertools.product(*[range(len(e) - 1) for e in edges]):
+        clo = [edges[k][i] for k, i in enumerate(cell)]
+        chi = [edges[k][i + 1] for k, i in enumerate(cell)]
+        mid = [(a + b) / 2 for a, b in zip(clo, chi)]
+        pre1 = w1.dot(np.array(mid, dtype=object)) + b1
+        active = np.array([v > 0 for v in pre1])
+        g1 = np.where(active[:, None], w1, Fraction(0))
+        c1 = np.where(active, b1, Fraction(0))
+        g2, c2 = w2.dot(g1), w2.dot(c1) + b2
+        volume = math.prod(b - a for a, b in zip(clo, chi))
+        if power == 1:
+            total += b3[0] * volume
+            for j in range(g2.shape[0]):
+                total += w3[0, j] * _positive_part_integral(c2[j], list(g2[j]), clo, chi, 1)
+        else:
+            w, b = w3[0, 0], b3[0]
+            i1 = _positive_part_integral(c2[0], list(g2[0]), clo, chi, 1)
+            i2 = _positive_part_integral(c2[0], list(g2[0]), clo, chi, 2)
+            total += w * w * i2 + 2 * w * b * i1 + b * b * volume
+    return total

@@ -1,0 +1,91 @@
+"""Running claims: expand units, skip those already in the store, record the rest, aggregate."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .claim import Claim, RunContext, Verdict
+from .environment import resolve_device
+from .store import ResultsStore, unit_key
+
+__all__ = ["plan", "run_claims"]
+
+
+def plan(claims: Sequence[Claim], profile: str, overrides: dict) -> list[tuple[Claim, dict, list[dict]]]:
+    """Resolve parameters: (claim, values, units) for each claim.
+
+    Each ``--set NAME=VALUE`` applies to the selected claims that have a parameter NAME; a
+    name that no selected claim has is an error.
+    """
+    known = {p.name for c in claims for p in c.params}
+    for name in overrides:
+        if name not in known:
+            ids = ", ".join(c.id for c in claims)
+            raise ValueError(f"--set {name}: no selected claim has a parameter {name!r} ({ids})")
+    out = []
+    for claim in claims:
+        mine = {k: v for k, v in overrides.items() if k in {p.name for p in claim.params}}
+        values = claim.resolve(profile, mine)
+        out.append((claim, values, claim.units(values)))
+    return out
+
+
+def run_claims(
+    claims: Sequence[Claim],
+    *,
+    profile: str = "quick",
+    overrides: dict | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    store: ResultsStore | None = None,
+    figure_dir: Path | None = None,
+    progress: bool | None = None,
+) -> list[Verdict]:
+    """Run the claims' units and aggregates; finished units found in `store` are not rerun.
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show a progress bar; by default only when stderr is a terminal.
+    """
+    from tqdm import tqdm
+
+    device = resolve_device(device)
+    jobs = plan(claims, profile, overrides or {})
+    total = sum(len(units) + (c.aggregate is not None) for c, _, units in jobs)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=total, disable=not show, file=sys.stderr, unit="unit", dynamic_ncols=True)
+    ctx = RunContext(seed=seed, device=device, profile=profile, figure_dir=figure_dir)
+    verdicts: list[Verdict] = []
+    try:
+        for claim, values, units in jobs:
+            bar.set_description(claim.id)
+            done = []
+            for params in units:
+                done.append(_run_one(store, unit_key(claim.id, params, seed), ctx,
+                                     lambda p=params: claim.run_unit(p, ctx)))
+                bar.update(1)
+            verdicts.extend(done)
+            if claim.aggregate is not None:
+                agg = _run_one(store, unit_key(claim.id, values, seed, "aggregate"), ctx,
+                               lambda v=values, d=done: claim.run_aggregate(v, d, ctx))
+                bar.update(1)
+                if agg is not None:
+                    verdicts.append(agg)
+    finally:
+        bar.close()
+    return verdicts
+
+
+def _run_one(store: ResultsStore | None, key: str, ctx: RunContext, work) -> Verdict | None:
+    if store is not None:
+        found = store.get(key)
+        if found is not None:
+            return found
+    verdict = work()
+    # Errors are not recorded: a rerun should try them again.
+    if store is not None and verdict is not None and verdict.status != "error":
+        store.put(key, verdict)
+    return verdict
