@@ -316,6 +316,12 @@ class LogLogFit(BaseEstimator):
 
     Notes
     -----
+    Coverage of the 95% slope interval, measured on Gaussian noise in log y over 200 seeded
+    repetitions per seed family: OLS is exact (0.93-0.98 at 8 points, as binomial noise
+    allows); Theil-Sen's rank interval is conservative at few points (0.965-0.99 at 8 points,
+    0.93-0.98 at 12); the Huber percentile bootstrap is a little narrow (0.89-0.965, mean
+    about 0.925, at 12 points).
+
     When the transformed points lie exactly on a line (all residuals zero) every interval has
     zero width, never NaN.  Points that are a power law only up to float64 rounding give
     intervals whose width is at the rounding level.
@@ -549,8 +555,13 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
     seeds: each replicate draws ``n_seeds`` rows of `y_samples` with replacement (whole rows, so
     a seed's measurements stay together and correlation across points is kept), aggregates them,
     and refits; the interval is the percentile interval of the replicates' slopes
-    (Efron and Tibshirani 1993, Sec. 13.3).  The percentile bootstrap is only approximate for
-    few seeds; it tends to be too narrow below about ten.
+    (Efron and Tibshirani 1993, Sec. 13.3).
+
+    The percentile interval is too narrow for few seeds: it behaves like a normal interval with
+    the variance shrunk by (s - 1)/s, without the t correction.  Measured on Gaussian noise in
+    log y (6 points, 200 repetitions, eight seed families), the 95% interval covered the true
+    slope 0.886 of the time with 10 seeds, 0.916 with 20 and 0.929 with 40.  A check that uses
+    it with few seeds should say so in its tolerance.
 
     Parameters
     ----------

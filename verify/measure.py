@@ -169,13 +169,47 @@ def _fraction_of(v) -> Fraction:
 
 def _polish(net: ReluNet, target: Target, point: np.ndarray, box: np.ndarray, output: int):
     """Solve grad f = grad(net) inside the linear region of `point`; None if it leaves it."""
-    import mpmath
+    import sympy as sp
 
     a, _ = net.local_affine(point)
     slope = [a[output, j] for j in range(net.input_dim)]
     grad = target.gradient
     if all(g.free_symbols == set() for g in grad):
         return None  # f is affine: no interior stationary point to find
+
+    if target.is_rational_polynomial and all(sp.Poly(g, *target.symbols).total_degree() <= 1
+                                             for g in grad):
+        exact_point = _solve_linear(target, grad, slope)
+    else:
+        exact_point = _solve_numeric(target, grad, slope, point)
+    if exact_point is None:
+        return None
+    if any(not (box[i, 0] <= float(c) <= box[i, 1]) for i, c in enumerate(exact_point)):
+        return None
+    a2, c2 = net.local_affine(exact_point)
+    a1, c1 = net.local_affine(point)
+    if not (np.array_equal(a1[output], a2[output]) and c1[output] == c2[output]):
+        return None
+    return exact_point
+
+
+def _solve_linear(target: Target, grad, slope):
+    """Exact rational solution of grad f = slope when grad f is affine (f quadratic)."""
+    import sympy as sp
+
+    eqs = [g - sp.Rational(s.numerator, s.denominator) for g, s in zip(grad, slope)]
+    sols = sp.linsolve(eqs, *target.symbols)
+    if not sols:
+        return None
+    sol = next(iter(sols))
+    if any(v.free_symbols for v in sol):
+        return None  # a line of stationary points: no isolated maximum to report
+    return [Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) for v in sol]
+
+
+def _solve_numeric(target: Target, grad, slope, point):
+    """grad f = slope by Newton's method in mpmath at 40 digits, from `point`."""
+    import mpmath
     import sympy as sp
 
     funcs = sp.lambdify(target.symbols, [g for g in grad], modules="mpmath")
@@ -196,14 +230,7 @@ def _polish(net: ReluNet, target: Target, point: np.ndarray, box: np.ndarray, ou
             coords = [root[i] for i in range(root.rows)]
         else:
             coords = [root]
-        exact_point = [_fraction_of(mpmath.mpf(c)) for c in coords]
-    if any(not (box[i, 0] <= float(c) <= box[i, 1]) for i, c in enumerate(exact_point)):
-        return None
-    a2, c2 = net.local_affine(exact_point)
-    a1, c1 = net.local_affine(point)
-    if not (np.array_equal(a1[output], a2[output]) and c1[output] == c2[output]):
-        return None
-    return exact_point
+        return [_fraction_of(mpmath.mpf(c)) for c in coords]
 
 
 def _exact_error(net: ReluNet, target: Target, point, output: int):
@@ -450,7 +477,8 @@ def integrate_exact(net: ReluNet, domain, power: int = 1) -> Fraction:
         raise ValueError(f"power = {power!r} is not allowed: power must be 1 or 2")
     if net.output_dim != 1:
         raise ValueError(f"net.output_dim = {net.output_dim}: integrate_exact needs 1")
-    box = [(Fraction(lo), Fraction(hi)) for lo, hi in _box(domain, net.input_dim).tolist()]
+    _box(np.asarray(domain, dtype=object).astype(float), net.input_dim)  # validates the shape
+    box = [(Fraction(lo), Fraction(hi)) for lo, hi in domain]
     lo = [a for a, _ in box]
     hi = [b for _, b in box]
     layers = net.exact_layers()

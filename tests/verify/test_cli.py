@@ -1,0 +1,118 @@
+"""The command line: exit statuses, one-line errors, JSON output, reports."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from relunet.verify.cli import main
+
+KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds"}
+
+
+def run_cli(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "relunet.verify.cli", *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["verify", "no.such.claim"], "no.such.claim"),
+        (["verify", "approx.square.error", "--set", "m=abc"], "m = 'abc'"),
+        (["verify", "approx.square.error", "--set", "m=0"], "m = 0"),
+        (["verify", "approx.square.error", "--set", "zeta=1"], "zeta"),
+        (["verify", "approx.square.error", "--set", "m"], "NAME=VALUE"),
+        (["verify", "approx.square.error", "--store", "/no/such/folder/x.sqlite"], "store"),
+        (["verify", "--profile", "huge"], "profile"),
+        (["bound", "approx.square.error", "--set", "m=-2"], "m = -2"),
+        (["bound", "no.such.bound"], "no.such.bound"),
+        (["bound", "approx.square.error", "--set", "q=1"], "q"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
+    code, out, err = run_cli(*args, cwd=tmp_path)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert fragment in lines[0]
+
+
+def test_store_path_that_is_a_folder_exits_2(tmp_path):
+    code, _, err = run_cli("verify", "approx.square.size", "--set", "m=1", "--store", str(tmp_path),
+                           cwd=tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "store" in err
+
+
+def test_cuda_requested_without_cuda_exits_2(tmp_path, monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code = main(["verify", "approx.square.size", "--set", "m=1", "--device", "cuda",
+                 "--store", str(tmp_path / "s.sqlite")])
+    assert code == 2
+    assert "cuda" in capsys.readouterr().err
+
+
+def test_verify_json_and_exit_0(tmp_path, capsys):
+    code = main(["verify", "approx.square.error", "--set", "m=3", "--json",
+                 "--store", str(tmp_path / "s.sqlite")])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    rows = [json.loads(line) for line in out]
+    assert len(rows) == 1 and set(rows[0]) == KEYS
+    assert rows[0]["status"] == "pass" and rows[0]["params"] == {"m": 3}
+    assert rows[0]["predicted"] == rows[0]["measured"] == 2.0**-8
+
+
+def test_verify_exit_1_when_a_claim_fails(tmp_path, capsys, monkeypatch):
+    import relunet.verify.claims.approximation as mod
+    from relunet.constructions import yarotsky_square
+
+    # A mutant construction: one step short.  The check must notice.
+    monkeypatch.setattr(mod, "yarotsky_square", lambda m: yarotsky_square(m - 1))
+    code = main(["verify", "approx.square.error", "--set", "m=4", "--store",
+                 str(tmp_path / "s.sqlite")])
+    assert code == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_report_and_human_output(tmp_path, capsys):
+    report = tmp_path / "rep"
+    code = main(["verify", "approx.square.error", "--set", "m=1..4", "--store",
+                 str(tmp_path / "s.sqlite"), "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "5 of 5 verdicts passed" in out
+    md = (report / "report.md").read_text()
+    page = (report / "report.html").read_text()
+    assert md.count("| approx.square.error |") == 5
+    assert "figures/approx.square.error.png" in md and (report / "figures" / "approx.square.error.png").is_file()
+    assert "<table>" in page and page.count('<tr class="pass">') == 5
+
+
+def test_list_shows_every_claim(capsys):
+    from relunet.verify import all_claims
+
+    assert main(["list"]) == 0
+    text = capsys.readouterr().out
+    for claim in all_claims():
+        assert claim.id in text and claim.source in text
+    assert main(["list", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {r["id"] for r in rows} == {c.id for c in all_claims()}
+    assert all(r["parameters"] for r in rows)
+
+
+def test_bound_command(capsys):
+    assert main(["bound", "approx.square.error", "--set", "m=5"]) == 0
+    out = capsys.readouterr().out
+    assert "2**(-2*m - 2)" in out and "1/4096" in out and "Yarotsky" in out
+    assert main(["bound", "stat.minimax.holder", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["exponents"] == {"n": "-2*r/(d + 2*r)"}
+    assert main(["bound"]) == 0
+    assert "approx.product.error" in capsys.readouterr().out

@@ -1,0 +1,84 @@
+"""The results store: round trips, schema versions, and resuming after SIGKILL."""
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from relunet.verify import ResultsStore, Verdict
+from relunet.verify.store import SCHEMA_VERSION, StoreError, unit_key
+
+
+def _verdict(status="pass", **params):
+    return Verdict(claim="demo.claim", params=params, status=status, predicted=1.0, measured=1.0,
+                   ci=(0.5, 1.5), tolerance=0.1, tolerance_reason="r", message="", seed=0,
+                   seconds=0.1, device="cpu", data={"x": [1, 2]})
+
+
+def test_round_trip_and_no_duplicates(tmp_path):
+    store = ResultsStore(tmp_path / "s.sqlite")
+    v = _verdict(m=3)
+    key = unit_key(v.claim, v.params, v.seed)
+    assert store.get(key) is None
+    assert store.put(key, v) is True
+    assert store.put(key, _verdict(status="fail", m=3)) is False
+    got = store.get(key)
+    assert got == v and got.ci == (0.5, 1.5)
+    assert store.count() == 1 and store.schema_version == SCHEMA_VERSION
+    store.close()
+    assert ResultsStore(tmp_path / "s.sqlite").verdicts("demo.claim") == [v]
+
+
+def test_other_schema_version_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    ResultsStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 999"):
+        ResultsStore(path)
+
+
+def test_unit_key_is_canonical():
+    assert unit_key("c", {"a": 1, "b": 2}, 0) == unit_key("c", {"b": 2, "a": 1}, 0)
+    assert unit_key("c", {"a": 1}, 0) != unit_key("c", {"a": 1}, 1)
+    assert unit_key("c", {"a": 1}, 0) != unit_key("c", {"a": 1}, 0, "aggregate")
+
+
+def _rows(path):
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT unit_key, verdict, recorded_at FROM verdicts ORDER BY id").fetchall()
+
+
+def test_sweep_killed_with_sigkill_resumes_without_loss_or_duplicates(tmp_path):
+    path = tmp_path / "s.sqlite"
+    cmd = [sys.executable, "-m", "relunet.verify.cli", "verify", "approx.square.size",
+           "--set", "m=1..120", "--store", str(path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    recorded = 0
+    while time.time() < deadline:
+        if path.exists():
+            try:
+                recorded = len(_rows(path))
+            except sqlite3.OperationalError:
+                recorded = 0
+        if recorded >= 10 or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _rows(path)
+    assert 10 <= len(before) < 120, "the sweep should be killed part-way"
+
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = _rows(path)
+    keys = [r[0] for r in after]
+    assert len(keys) == len(set(keys)) == 120
+    assert after[: len(before)] == before  # nothing recorded before the kill changed
+    ms = sorted(json.loads(r[1])["params"]["m"] for r in after)
+    assert ms == list(range(1, 121))
