@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
 

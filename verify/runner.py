@@ -65,12 +65,12 @@ def run_claims(
             done = []
             for params in units:
                 done.append(_run_one(store, unit_key(claim.id, params, seed), ctx,
-                                     lambda p=params: claim.run_unit(p, ctx)))
+                                     lambda p=params, c=claim: c.run_unit(p, ctx)))
                 bar.update(1)
             verdicts.extend(done)
             if claim.aggregate is not None:
                 agg = _run_one(store, unit_key(claim.id, values, seed, "aggregate"), ctx,
-                               lambda v=values, d=done: claim.run_aggregate(v, d, ctx))
+                               lambda v=values, d=done, c=claim: c.run_aggregate(v, d, ctx))
                 bar.update(1)
                 if agg is not None:
                     verdicts.append(agg)
