@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from relunet.verify.cli import main
 
 KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds"}
