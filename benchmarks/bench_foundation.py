@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 import torch
+
 from relunet.bounds import minimax_lower_bound
 from relunet.constructions import yarotsky_square
 

@@ -203,9 +203,23 @@ class Bound:
         return sp.latex(self.expr)
 
     # -- rates -----------------------------------------------------------------------
+    def _eventually(self, x: sp.Symbol) -> sp.Expr:
+        """The expression for large x: a Piecewise becomes its branch that holds as x → ∞."""
+
+        def branch(pw):
+            for e, c in pw.args:
+                held = c if c is sp.true else c.subs(x, sp.oo)
+                if held is sp.true:
+                    return e
+                if held is not sp.false:
+                    return pw
+            return pw
+
+        return self.expr.replace(lambda e: isinstance(e, sp.Piecewise), branch)
+
     def _log_derivative(self, var: str) -> sp.Expr:
         x = self.sym(var)
-        logf = sp.expand_log(sp.log(self.expr), force=True)
+        logf = sp.expand_log(sp.log(self._eventually(x)), force=True)
         return sp.simplify(x * sp.diff(logf, x))
 
     def exponent(self, var: str) -> sp.Expr:
@@ -231,7 +245,7 @@ class Bound:
         -2
         """
         x = self.sym(var)
-        logf = sp.expand_log(sp.log(self.expr), force=True) / sp.log(base)
+        logf = sp.expand_log(sp.log(self._eventually(x)), force=True) / sp.log(base)
         return sp.simplify(sp.limit(sp.diff(logf, x), x, sp.oo))
 
     # -- transformations ---------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
 

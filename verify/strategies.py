@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import sympy as sp
 from hypothesis import strategies as st
+
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
 

@@ -1,6 +1,7 @@
 """Claims: the framework's rules, the first claims, and that the checks can fail."""
 
 import pytest
+
 import relunet.verify.claims.approximation as approx_claims
 from relunet.bounds.core import Domain
 from relunet.constructions import product_gate, yarotsky_square
@@ -66,6 +67,7 @@ def test_mutant_product_gate_fails(monkeypatch):
 
 def test_wrong_size_formula_fails(monkeypatch):
     import sympy as sp
+
     from relunet.bounds import approximation as ab
 
     real = ab.square_size

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+
 from relunet.verify.cli import main
 
 KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds"}

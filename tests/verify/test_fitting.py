@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
 from relunet.verify.fitting import (
     METHODS,
     BootstrapSlope,
@@ -13,9 +17,6 @@ from relunet.verify.fitting import (
     bootstrap_slope,
     fit_loglog,
 )
-from scipy import stats
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 
 # -- exact power laws ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+
 from relunet.bounds import bump_integral, bump_square_integral
 from relunet.constructions import cube_bump, piecewise_linear, product_gate, yarotsky_square
 from relunet.constructions.targets import Target, product_target, square_target

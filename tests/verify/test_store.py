@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from relunet.verify import ResultsStore, Verdict
 from relunet.verify.store import SCHEMA_VERSION, StoreError, unit_key
 

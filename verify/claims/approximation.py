@@ -18,6 +18,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+
 from relunet.bounds import approximation as ab
 from relunet.bounds.core import Domain
 from relunet.constructions import cube_bump, piecewise_linear, product_gate, yarotsky_square

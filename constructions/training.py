@@ -1,0 +1,424 @@
+"""The batched trainer: K models of one architecture trained at once as stacked tensors.
+
+Each model has its own data (rows of X and Y, with a mask for models with fewer samples), its
+own initialisation seed, learning rate and loss scale.  Full-batch GD, minibatch SGD and Adam
+update all K together; metrics are written into device buffers at chosen steps, so recording
+them forces no host synchronisation.  A model whose loss becomes non-finite or exceeds a cap is
+frozen at that step and flagged; because the K models share no computation, it never disturbs
+the others, and a stacked run equals K separate runs to float rounding
+(:func:`train_one_by_one` is the simple reference the tests compare against).
+
+References
+----------
+``shared/theory/catapult.md`` §2 for the loss convention L = (1/2n) Σ ε² and GD on it.
+``shared/DESIGN.md``, "The batched trainer".
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .models import StackedModel
+
+__all__ = ["LOSSES", "OPTIMIZERS", "BatchedTrainer", "per_model_loss", "train_one_by_one"]
+
+OPTIMIZERS = ("gd", "sgd", "adam")
+LOSSES = ("mse", "logistic", "cross_entropy")
+METRICS = ("loss", "weight_norm", "grad_norm", "ntk_top")
+
+
+def per_model_loss(out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, loss: str) -> torch.Tensor:
+    """Loss of each model, shape (K,).
+
+    Parameters
+    ----------
+    out : (K, n, out_dim) outputs.
+    y : targets: (K, n, out_dim) for "mse"; (K, n) labels in {-1, +1} (or {0, 1}) for
+        "logistic"; (K, n) class indices for "cross_entropy".
+    weight : (K, n) sample weights, 1/n_k on the valid samples of model k and 0 elsewhere.
+    loss : {"mse", "logistic", "cross_entropy"}
+        "mse" is (1/(2 n_k)) Σ_a |f(x_a) - y_a|^2 (summed over outputs), the convention of
+        catapult.md §2; "logistic" is (1/n_k) Σ log(1 + exp(-y f)) for a scalar output;
+        "cross_entropy" is (1/n_k) Σ -log softmax(f)_y.
+    """
+    if loss == "mse":
+        return 0.5 * ((out - y) ** 2).sum(-1).mul(weight).sum(-1)
+    if loss == "logistic":
+        signs = torch.where(y > 0, 1.0, -1.0).to(out.dtype)
+        return torch.nn.functional.softplus(-signs * out[..., 0]).mul(weight).sum(-1)
+    if loss == "cross_entropy":
+        logp = torch.log_softmax(out, dim=-1)
+        picked = logp.gather(-1, y.long().unsqueeze(-1))[..., 0]
+        return (-picked).mul(weight).sum(-1)
+    raise ValueError(f"loss = {loss!r} is not allowed: use one of {LOSSES}")
+
+
+@dataclass
+class _Data:
+    x: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor
+    valid: list[np.ndarray]
+
+
+def _per_model(name: str, value, k: int, dtype, device) -> torch.Tensor:
+    arr = torch.as_tensor(value, dtype=dtype, device=device).reshape(-1)
+    if arr.numel() == 1:
+        arr = arr.expand(k).clone()
+    if arr.numel() != k:
+        raise ValueError(f"{name} has {arr.numel()} entries: give one value or one per model (K = {k})")
+    if not torch.all(torch.isfinite(arr)) or torch.any(arr <= 0):
+        raise ValueError(f"{name} = {arr.tolist()[:4]}... must be finite and > 0")
+    return arr
+
+
+class BatchedTrainer:
+    """Train K models of one architecture at once.
+
+    Parameters
+    ----------
+    model : StackedModel
+        The family (e.g. :class:`~relunet.constructions.models.StackedMLP`).
+    optimizer : {"gd", "sgd", "adam"}
+        Full-batch gradient descent, minibatch SGD (``batch_size`` samples per model per step,
+        drawn without replacement from that model's valid samples by its own generator) or
+        Adam (full batch unless ``batch_size`` is given).
+    lr : float or sequence of K floats
+        Learning rates, one per model.
+    loss : {"mse", "logistic", "cross_entropy"}
+        See :func:`per_model_loss`.
+    loss_scale : float or sequence of K floats
+        Each model's loss is multiplied by its scale.
+    steps : int
+        Most steps to take.
+    batch_size : int, optional
+    record_every : int
+        Record metrics at steps 0, record_every, 2 record_every, ... and at the last step.
+    metrics : sequence of {"loss", "weight_norm", "grad_norm", "ntk_top"}
+        "weight_norm" is |θ|^2, "grad_norm" is |∇L|; "ntk_top" (the top eigenvalue of the
+        normalised NTK, by :mod:`relunet.constructions.spectral`) costs a Lanczos run per record.
+    divergence_cap : float
+        A model whose loss exceeds this (or is not finite) is frozen and flagged.
+    tol : float, optional
+        Stop once every model that is still training has loss below `tol`.
+    time_budget : float, optional
+        Stop after this many seconds.
+    check_every : int
+        Steps between the host checks of `tol`, `time_budget` and the progress bar (the only
+        points where the host waits for the device).
+    device : {"cpu", "cuda", "auto"} or torch.device
+    dtype : torch.dtype
+        float64 (default) or float32.
+    betas, eps : Adam's parameters.
+    seed : int
+        Seeds the minibatch generators: model k uses ``numpy.random.default_rng([seed, s_k])``
+        with s_k its init seed (or its index k when `params` are given).
+    progress : bool, optional
+        Show a progress bar; by default only when stderr is a terminal.
+
+    Attributes
+    ----------
+    params_ : dict of (K, ...) tensors, the final parameters.
+    history_ : dict of numpy arrays, each (n_records, K), plus "step" (n_records,).
+    loss_ : numpy array (K,), the last recorded loss of each model.
+    diverged_ : numpy bool array (K,).
+    diverged_step_ : numpy int array (K,), the step at which a model was frozen (-1 if never).
+    steps_run_ : int
+    stopped_by_ : {"steps", "tol", "time_budget"}
+    seconds_ : float
+
+    Examples
+    --------
+    >>> from relunet.constructions.models import StackedMLP
+    >>> mlp = StackedMLP(2, 16, 1)
+    >>> x = torch.randn(4, 32, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> y = x[..., :1] ** 2
+    >>> trainer = BatchedTrainer(mlp, lr=[0.1, 0.2, 0.4, 0.8], steps=200).fit(x, y, seeds=range(4))
+    >>> trainer.history_["loss"].shape, bool((trainer.loss_ < trainer.history_["loss"][0]).all())
+    ((21, 4), True)
+    """
+
+    def __init__(self, model: StackedModel, *, optimizer: str = "gd", lr=0.1, loss: str = "mse",
+                 loss_scale=1.0, steps: int = 1000, batch_size: int | None = None,
+                 record_every: int = 10, metrics: Sequence[str] = ("loss", "weight_norm", "grad_norm"),
+                 divergence_cap: float = 1e10, tol: float | None = None,
+                 time_budget: float | None = None, check_every: int = 50, device="cpu",
+                 dtype: torch.dtype = torch.float64, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, seed: int = 0, progress: bool | None = None):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer = {optimizer!r} is not allowed: use one of {OPTIMIZERS}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss = {loss!r} is not allowed: use one of {LOSSES}")
+        for name, value, low in (("steps", steps, 0), ("record_every", record_every, 1),
+                                 ("check_every", check_every, 1)):
+            if isinstance(value, bool) or int(value) != value or value < low:
+                raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
+        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+            raise ValueError(f"batch_size = {batch_size!r} is out of range: it must be an integer >= 1")
+        if optimizer == "sgd" and batch_size is None:
+            raise ValueError("batch_size = None: optimizer 'sgd' needs a batch size (use 'gd' for full batch)")
+        bad = [m for m in metrics if m not in METRICS]
+        if bad:
+            raise ValueError(f"metrics = {bad[0]!r} is not allowed: use any of {METRICS}")
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype = {dtype} is not allowed: use torch.float32 or torch.float64")
+        if not divergence_cap > 0:
+            raise ValueError(f"divergence_cap = {divergence_cap!r} must be > 0")
+        self.model, self.optimizer, self.lr, self.loss = model, optimizer, lr, loss
+        self.loss_scale, self.steps, self.batch_size = loss_scale, int(steps), batch_size
+        self.record_every, self.metrics = int(record_every), tuple(metrics)
+        self.divergence_cap, self.tol, self.time_budget = float(divergence_cap), tol, time_budget
+        self.check_every, self.device, self.dtype = int(check_every), device, dtype
+        self.betas, self.eps, self.seed, self.progress = betas, eps, seed, progress
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        dev = torch.device(self.device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device = 'cuda' is not available here: use 'cpu' or 'auto'")
+        return dev
+
+    def _data(self, x, y, mask, k: int, device) -> _Data:
+        x = torch.as_tensor(x, dtype=self.dtype, device=device)
+        if x.ndim == 2:
+            x = x.expand(k, *x.shape)
+        if x.ndim != 3 or x.shape[0] != k or x.shape[2] != self.model.input_dim:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (K={k}, n, {self.model.input_dim}) "
+                             f"or (n, {self.model.input_dim})")
+        n = x.shape[1]
+        if self.loss == "mse":
+            y = torch.as_tensor(y, dtype=self.dtype, device=device)
+            if y.ndim == x.ndim - 1 and self.model.output_dim == 1:
+                y = y.unsqueeze(-1)
+            if y.ndim == 2:
+                y = y.expand(k, *y.shape)
+            want = (k, n, self.model.output_dim)
+        else:
+            y = torch.as_tensor(y, device=device)
+            y = y.to(self.dtype) if self.loss == "logistic" else y.long()
+            if y.ndim == 1:
+                y = y.expand(k, *y.shape)
+            want = (k, n)
+        if tuple(y.shape) != want:
+            raise ValueError(f"y has shape {tuple(y.shape)}: expected {want} for loss {self.loss!r}")
+        if mask is None:
+            valid_mask = torch.ones(k, n, dtype=torch.bool, device=device)
+        else:
+            valid_mask = torch.as_tensor(mask, dtype=torch.bool, device=device)
+            if tuple(valid_mask.shape) != (k, n):
+                raise ValueError(f"mask has shape {tuple(valid_mask.shape)}: expected ({k}, {n})")
+        counts = valid_mask.sum(-1)
+        if torch.any(counts == 0):
+            raise ValueError(f"mask: model {int(torch.argmin(counts))} has no valid sample")
+        weight = valid_mask.to(self.dtype) / counts.unsqueeze(-1).to(self.dtype)
+        valid = [np.flatnonzero(row) for row in valid_mask.cpu().numpy()]
+        if self.batch_size is not None and self.batch_size > int(counts.min()):
+            raise ValueError(f"batch_size = {self.batch_size} exceeds the {int(counts.min())} valid samples "
+                             "of the smallest model")
+        return _Data(x.contiguous(), y.contiguous(), weight, valid)
+
+    # -- training ----------------------------------------------------------------------------------
+    def fit(self, x, y, *, seeds: Sequence[int] | None = None, params: dict | None = None,
+            mask=None) -> BatchedTrainer:
+        """Train; x is (K, n, d) or (n, d) shared by all models, y matches the loss.
+
+        Give `seeds` (one per model) to initialise from the model family, or `params` (a dict
+        of (K, ...) tensors) to start from given weights.
+        """
+        from tqdm import tqdm
+
+        device = self._device()
+        if (seeds is None) == (params is None):
+            raise ValueError("give exactly one of seeds (to initialise) or params (to start from)")
+        if params is None:
+            seeds = [int(s) for s in seeds]
+            params = self.model.init(seeds, self.dtype, device)
+        params = {name: p.detach().to(device=device, dtype=self.dtype).clone() for name, p in params.items()}
+        k = next(iter(params.values())).shape[0]
+        data = self._data(x, y, mask, k, device)
+        lr = _per_model("lr", self.lr, k, self.dtype, device)
+        scale = _per_model("loss_scale", self.loss_scale, k, self.dtype, device)
+        # Model i draws its minibatches from its own stream, keyed by its init seed when given,
+        # so a model draws the same batches whether it trains alone or among others.
+        keys = seeds if seeds is not None else list(range(k))
+        rngs = [np.random.default_rng([int(self.seed), key]) for key in keys]
+
+        record_steps = sorted(set(range(0, self.steps + 1, self.record_every)) | {self.steps})
+        slots = {s: i for i, s in enumerate(record_steps)}
+        buffers = {m: torch.full((len(record_steps), k), float("nan"), dtype=self.dtype, device=device)
+                   for m in self.metrics}
+        frozen = torch.zeros(k, dtype=torch.bool, device=device)
+        frozen_step = torch.full((k,), -1, dtype=torch.long, device=device)
+        adam = {name: (torch.zeros_like(p), torch.zeros_like(p)) for name, p in params.items()} \
+            if self.optimizer == "adam" else None
+
+        show = sys.stderr.isatty() if self.progress is None else self.progress
+        bar = tqdm(total=self.steps, disable=not show, file=sys.stderr, unit="step", leave=False)
+        start = time.perf_counter()
+        stopped_by, step, last_recorded = "steps", 0, -1
+        try:
+            for step in range(self.steps + 1):
+                batch = self._batch(data, rngs, device, step) if self.batch_size else None
+                record = step in slots
+                if step == self.steps and not record:
+                    break
+                loss_k, grads = self._loss_and_grads(params, data, batch, scale,
+                                                     need_grads=step < self.steps or "grad_norm" in self.metrics)
+                bad = ~torch.isfinite(loss_k) | (loss_k > self.divergence_cap)
+                newly = bad & ~frozen
+                frozen_step = torch.where(newly, torch.full_like(frozen_step, step), frozen_step)
+                frozen = frozen | bad
+                if record:
+                    self._record(buffers, slots[step], params, data, loss_k, grads, k)
+                    last_recorded = step
+                if step == self.steps:
+                    break
+                self._update(params, grads, lr, frozen, adam, step)
+                if (step + 1) % self.check_every == 0:
+                    bar.update(self.check_every)
+                    if self.time_budget is not None and time.perf_counter() - start > self.time_budget:
+                        stopped_by = "time_budget"
+                        step += 1
+                        break
+                    if self.tol is not None:
+                        active = ~frozen
+                        if bool(active.any()) and bool((loss_k[active] < self.tol).all()):
+                            stopped_by = "tol"
+                            step += 1
+                            break
+        finally:
+            bar.close()
+        if last_recorded != step and stopped_by != "steps":
+            loss_k, grads = self._loss_and_grads(params, data, None, scale,
+                                                 need_grads="grad_norm" in self.metrics)
+            record_steps.append(step)
+            buffers = {m: torch.cat([b, torch.full((1, k), float("nan"), dtype=self.dtype, device=device)])
+                       for m, b in buffers.items()}
+            self._record(buffers, len(record_steps) - 1, params, data, loss_k, grads, k)
+            last_recorded = step
+        used = [i for i, s in enumerate(record_steps) if s <= last_recorded]
+        self.history_ = {m: b[used].cpu().numpy() for m, b in buffers.items()}
+        self.history_["step"] = np.array([record_steps[i] for i in used])
+        self.params_ = params
+        self.loss_ = self.history_["loss"][-1] if "loss" in self.history_ else loss_k.detach().cpu().numpy()
+        self.diverged_ = frozen.cpu().numpy()
+        self.diverged_step_ = frozen_step.cpu().numpy()
+        self.steps_run_ = step
+        self.stopped_by_ = stopped_by
+        self.seconds_ = time.perf_counter() - start
+        return self
+
+    def _batch(self, data: _Data, rngs, device, step: int) -> torch.Tensor:
+        idx = np.stack([data.valid[i][rng.choice(len(data.valid[i]), self.batch_size, replace=False)]
+                        for i, rng in enumerate(rngs)])
+        return torch.as_tensor(idx, device=device)
+
+    def _loss_and_grads(self, params, data: _Data, batch, scale, need_grads: bool):
+        leaves = {n: p.requires_grad_(need_grads) for n, p in params.items()}
+        with torch.set_grad_enabled(need_grads):
+            if batch is None:
+                x, y, w = data.x, data.y, data.weight
+            else:
+                rows = torch.arange(batch.shape[0], device=batch.device).unsqueeze(1)
+                x, y = data.x[rows, batch], data.y[rows, batch]
+                w = torch.full(batch.shape, 1.0 / batch.shape[1], dtype=self.dtype, device=batch.device)
+            loss_k = per_model_loss(self.model.forward(leaves, x), y, w, self.loss) * scale
+            grads = None
+            if need_grads:
+                # The models share no computation, so the gradient of the sum is each model's own.
+                grads = torch.autograd.grad(loss_k.sum(), list(leaves.values()))
+                grads = dict(zip(leaves, grads))
+        for p in params.values():
+            p.requires_grad_(False)
+        return loss_k.detach(), grads
+
+    def _record(self, buffers, slot: int, params, data, loss_k, grads, k: int) -> None:
+        if "loss" in buffers:
+            buffers["loss"][slot] = loss_k
+        if "weight_norm" in buffers:
+            buffers["weight_norm"][slot] = sum(p.reshape(k, -1).pow(2).sum(-1) for p in params.values())
+        if "grad_norm" in buffers and grads is not None:
+            buffers["grad_norm"][slot] = torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(-1) for g in grads.values()))
+        if "ntk_top" in buffers:
+            from .spectral import top_ntk_eigenvalues
+
+            mask = data.weight > 0
+            buffers["ntk_top"][slot] = top_ntk_eigenvalues(self.model, params, data.x, k=1, mask=mask)[:, 0]
+
+    def _update(self, params, grads, lr, frozen, adam, step: int) -> None:
+        keep = frozen
+        with torch.no_grad():
+            for name, p in params.items():
+                g = grads[name]
+                shape = (-1,) + (1,) * (p.ndim - 1)
+                rate = lr.view(shape)
+                if adam is None:
+                    step_vec = rate * g
+                else:
+                    b1, b2 = self.betas
+                    m, v = adam[name]
+                    m.mul_(b1).add_(g, alpha=1 - b1)
+                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    m_hat = m / (1 - b1 ** (step + 1))
+                    v_hat = v / (1 - b2 ** (step + 1))
+                    step_vec = rate * m_hat / (v_hat.sqrt() + self.eps)
+                new = p - step_vec
+                p.copy_(torch.where(keep.view(shape), p, new))
+
+
+def train_one_by_one(model: StackedModel, params: dict, x, y, *, lr, steps: int, loss: str = "mse",
+                     mask=None) -> tuple[dict, np.ndarray]:
+    """Reference implementation: full-batch GD on each model alone, as an ordinary nn.Module.
+
+    The simple thing the batched trainer must equal (to float rounding): a loop over the K
+    models, each trained with ``torch.autograd`` on its own ``model.single`` module.  Returns
+    the final parameters (stacked like `params`) and the loss history (steps + 1, K).
+    """
+    k = next(iter(params.values())).shape[0]
+    dtype = next(iter(params.values())).dtype
+    x = torch.as_tensor(x, dtype=dtype)
+    x = x.expand(k, *x.shape) if x.ndim == 2 else x
+    y = torch.as_tensor(y, dtype=dtype if loss != "cross_entropy" else torch.long)
+    if loss == "mse" and y.ndim == 2:
+        y = y.unsqueeze(-1)
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (k,))
+    finals, history = [], np.full((steps + 1, k), np.nan)
+    for i in range(k):
+        net = model.single(params, i)
+        rows = slice(None) if mask is None else torch.as_tensor(mask[i], dtype=torch.bool)
+        xi, yi = x[i][rows], y[i][rows]
+        n = xi.shape[0]
+        for t in range(steps + 1):
+            out = net(xi)
+            w = torch.full((1, n), 1.0 / n, dtype=dtype)
+            value = per_model_loss(out.unsqueeze(0), yi.unsqueeze(0), w, loss)[0]
+            history[t, i] = float(value.detach())
+            if t == steps:
+                break
+            net.zero_grad()
+            value.backward()
+            with torch.no_grad():
+                for p in net.parameters():
+                    p -= float(lrs[i]) * p.grad
+        finals.append(_single_params(model, net))
+    stacked = {name: torch.stack([f[name] for f in finals]) for name in params}
+    return stacked, history
+
+
+def _single_params(model: StackedModel, net: torch.nn.Module) -> dict:
+    """Read a StackedMLP-style single module back into the family's parameter names."""
+    linears = [m.linear for m in net.modules() if hasattr(m, "linear")]
+    out = {}
+    for i, lin in enumerate(linears):
+        out[f"w{i}"] = lin.weight.detach().clone()
+        if lin.bias is not None:
+            out[f"b{i}"] = lin.bias.detach().clone()
+    return out

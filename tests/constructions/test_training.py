@@ -1,0 +1,178 @@
+"""The batched trainer: equal to separate runs, isolates divergence, records, stops, validates."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from relunet.constructions.models import StackedMLP
+from relunet.constructions.training import BatchedTrainer, per_model_loss, train_one_by_one
+
+
+def _data(k, n, d, seed=0, out=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(k, n, d, dtype=torch.float64, generator=g)
+    y = torch.randn(k, n, out, dtype=torch.float64, generator=g)
+    return x, y
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    return max(float((a[k] - b[k]).abs().max()) for k in a)
+
+
+@settings(max_examples=30)
+@given(k=st.integers(1, 4), n=st.integers(2, 12), d=st.integers(1, 3), width=st.integers(1, 6),
+       depth=st.integers(0, 2), activation=st.sampled_from(["relu", "leaky_relu", "identity"]),
+       bias=st.booleans(), param=st.sampled_from(["ntk", "standard"]),
+       lrs=st.lists(st.floats(1e-3, 0.2), min_size=4, max_size=4), seed=st.integers(0, 10**6),
+       masked=st.booleans())
+def test_stacked_equals_one_by_one(k, n, d, width, depth, activation, bias, param, lrs, seed, masked):
+    mlp = StackedMLP(d, width, depth, activation=activation, negative_slope=0.3, bias=bias,
+                     parameterization=param)
+    x, y = _data(k, n, d, seed)
+    mask = None
+    if masked:
+        rng = np.random.default_rng(seed)
+        mask = rng.random((k, n)) < 0.7
+        mask[:, 0] = True
+    lr = lrs[:k]
+    steps = 15
+    trainer = BatchedTrainer(mlp, lr=lr, steps=steps, record_every=1).fit(x, y, seeds=range(seed, seed + k),
+                                                                          mask=mask)
+    assume(not trainer.diverged_.any())  # divergence has its own test below
+    ref_params, ref_loss = train_one_by_one(mlp, mlp.init(range(seed, seed + k)), x, y, lr=lr, steps=steps,
+                                            mask=mask)
+    assert _max_diff(trainer.params_, ref_params) <= 1e-10
+    np.testing.assert_allclose(trainer.history_["loss"], ref_loss, rtol=1e-10, atol=1e-12)
+
+
+def test_diverging_models_are_frozen_and_do_not_disturb_the_others():
+    mlp = StackedMLP(3, 16, 2)
+    x, y = _data(6, 20, 3)
+    lr = [0.1, 1e3, 0.2, 5e3, 0.3, 1e4]
+    both = BatchedTrainer(mlp, lr=lr, steps=100, divergence_cap=1e8, record_every=5).fit(x, y, seeds=range(6))
+    good = [0, 2, 4]
+    alone = BatchedTrainer(mlp, lr=[lr[i] for i in good], steps=100, record_every=5).fit(
+        x[good], y[good], seeds=good)
+    assert both.diverged_.tolist() == [False, True, False, True, False, True]
+    assert (both.diverged_step_[[1, 3, 5]] > 0).all() and (both.diverged_step_[good] == -1).all()
+    for name in alone.params_:
+        assert torch.equal(both.params_[name][good], alone.params_[name])
+    np.testing.assert_array_equal(both.history_["loss"][:, good], alone.history_["loss"])
+    # a frozen model keeps the parameters it had when it was flagged
+    assert all(torch.isfinite(both.params_[n][1]).all() for n in both.params_)
+
+
+def test_sgd_batches_are_per_model():
+    mlp = StackedMLP(2, 8, 1)
+    x, y = _data(3, 30, 2, seed=4)
+    seeds = [11, 12, 13]
+    together = BatchedTrainer(mlp, optimizer="sgd", batch_size=7, lr=0.2, steps=40, seed=5).fit(
+        x, y, seeds=seeds)
+    for i, s in enumerate(seeds):
+        alone = BatchedTrainer(mlp, optimizer="sgd", batch_size=7, lr=0.2, steps=40, seed=5).fit(
+            x[i:i + 1], y[i:i + 1], seeds=[s])
+        for name in alone.params_:
+            assert float((together.params_[name][i] - alone.params_[name][0]).abs().max()) <= 1e-12
+    again = BatchedTrainer(mlp, optimizer="sgd", batch_size=7, lr=0.2, steps=40, seed=5).fit(x, y, seeds=seeds)
+    assert _max_diff(together.params_, again.params_) == 0.0
+
+
+def test_adam_equals_torch_adam():
+    mlp = StackedMLP(2, 6, 2)
+    x, y = _data(2, 16, 2, seed=1)
+    lr = [1e-2, 3e-2]
+    trainer = BatchedTrainer(mlp, optimizer="adam", lr=lr, steps=30).fit(x, y, seeds=[0, 1])
+    start = mlp.init([0, 1])
+    for i in range(2):
+        net = mlp.single(start, i)
+        opt = torch.optim.Adam(net.parameters(), lr=lr[i], betas=(0.9, 0.999), eps=1e-8)
+        for _ in range(30):
+            opt.zero_grad()
+            out = net(x[i])
+            loss = 0.5 * ((out - y[i]) ** 2).sum(-1).mean()
+            loss.backward()
+            opt.step()
+        linears = [m.linear for m in net.modules() if hasattr(m, "linear")]
+        for j, lin in enumerate(linears):
+            assert float((trainer.params_[f"w{j}"][i] - lin.weight.detach()).abs().max()) <= 1e-10
+            assert float((trainer.params_[f"b{j}"][i] - lin.bias.detach()).abs().max()) <= 1e-10
+
+
+def test_metrics_recorded_at_chosen_steps():
+    mlp = StackedMLP(2, 8, 1, bias=False)
+    x, y = _data(3, 10, 2)
+    tr = BatchedTrainer(mlp, lr=0.1, steps=25, record_every=10).fit(x, y, seeds=range(3))
+    assert tr.history_["step"].tolist() == [0, 10, 20, 25]
+    assert tr.history_["loss"].shape == (4, 3) and tr.loss_.shape == (3,)
+    final = tr.params_
+    norm = sum(p.reshape(3, -1).pow(2).sum(-1) for p in final.values()).numpy()
+    np.testing.assert_allclose(tr.history_["weight_norm"][-1], norm, rtol=1e-12)
+    assert np.all(tr.history_["grad_norm"] > 0)
+    loss = per_model_loss(mlp.forward(final, x), y, torch.full((3, 10), 0.1, dtype=torch.float64), "mse")
+    np.testing.assert_allclose(tr.loss_, loss.numpy(), rtol=1e-12)
+
+
+def test_stopping_by_tolerance_and_time():
+    mlp = StackedMLP(1, 32, 1)
+    x = torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(1, 8, 1).expand(2, 8, 1)
+    y = 0.1 * x
+    tr = BatchedTrainer(mlp, lr=0.5, steps=100_000, tol=1e-6, check_every=10).fit(x, y, seeds=[0, 1])
+    assert tr.stopped_by_ == "tol" and tr.steps_run_ < 100_000 and (tr.loss_ < 1e-6).all()
+    tr = BatchedTrainer(mlp, lr=1e-4, steps=10**7, time_budget=0.3, check_every=5).fit(x, y, seeds=[0, 1])
+    assert tr.stopped_by_ == "time_budget" and tr.seconds_ < 5
+    assert tr.history_["step"][-1] == tr.steps_run_
+
+
+def test_float32_and_class_losses():
+    mlp = StackedMLP(2, 8, 1, output_dim=3)
+    x, _ = _data(2, 12, 2)
+    labels = torch.randint(0, 3, (2, 12), generator=torch.Generator().manual_seed(0))
+    tr = BatchedTrainer(mlp, lr=0.5, loss="cross_entropy", steps=50, dtype=torch.float32).fit(
+        x, labels, seeds=[0, 1])
+    assert tr.params_["w0"].dtype == torch.float32 and tr.loss_[0] < tr.history_["loss"][0, 0]
+    out = torch.randn(2, 12, 3, dtype=torch.float64)
+    w = torch.full((2, 12), 1 / 12, dtype=torch.float64)
+    ref = torch.stack([torch.nn.functional.cross_entropy(out[i], labels[i]) for i in range(2)])
+    torch.testing.assert_close(per_model_loss(out, labels, w, "cross_entropy"), ref, rtol=1e-12, atol=0)
+    signs = torch.where(labels[:, :] > 0, 1.0, -1.0).to(torch.float64)
+    ref = torch.stack([torch.nn.functional.soft_margin_loss(out[i, :, 0], signs[i]) for i in range(2)])
+    torch.testing.assert_close(per_model_loss(out[..., :1], signs, w, "logistic"), ref, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"optimizer": "lbfgs"}, "optimizer"),
+    ({"loss": "hinge"}, "loss"),
+    ({"steps": -1}, "steps"),
+    ({"optimizer": "sgd"}, "batch_size"),
+    ({"metrics": ["loss", "curvature"]}, "metrics"),
+    ({"dtype": torch.float16}, "dtype"),
+])
+def test_bad_settings(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        BatchedTrainer(StackedMLP(2, 4, 1), **kwargs)
+
+
+def test_bad_data():
+    mlp = StackedMLP(2, 4, 1)
+    x, y = _data(2, 5, 2)
+    with pytest.raises(ValueError, match="lr"):
+        BatchedTrainer(mlp, lr=[0.1, 0.2, 0.3]).fit(x, y, seeds=[0, 1])
+    with pytest.raises(ValueError, match="x has shape"):
+        BatchedTrainer(mlp).fit(x[..., :1], y, seeds=[0, 1])
+    with pytest.raises(ValueError, match="y has shape"):
+        BatchedTrainer(mlp).fit(x, y[:, :3], seeds=[0, 1])
+    with pytest.raises(ValueError, match="no valid sample"):
+        BatchedTrainer(mlp).fit(x, y, seeds=[0, 1], mask=torch.zeros(2, 5, dtype=torch.bool))
+    with pytest.raises(ValueError, match="exactly one"):
+        BatchedTrainer(mlp).fit(x, y)
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    mlp = StackedMLP(3, 16, 2)
+    x, y = _data(4, 32, 3)
+    cpu = BatchedTrainer(mlp, lr=0.2, steps=50).fit(x, y, seeds=range(4))
+    gpu = BatchedTrainer(mlp, lr=0.2, steps=50, device="cuda").fit(x, y, seeds=range(4))
+    assert _max_diff({k: v.cpu() for k, v in gpu.params_.items()}, cpu.params_) < 1e-9
