@@ -81,7 +81,7 @@ def square_steps_for_accuracy() -> Bound:
         kind="size",
         quantity="steps m for sup error <= eps",
         source="derived from approx.square.error (approximation.md §2)",
-        variables=("eps",),
+        variables=(),  # a step count, read as eps -> 0: no rate at eps -> infinity
         conditions={"eps": Domain(lower=0, lower_closed=False)},
     )
 

@@ -48,6 +48,6 @@ def get_bound(name: str) -> Bound:
         import difflib
 
         close = difflib.get_close_matches(name, CATALOGUE, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see `relunet bound --list`"
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `relunet bound` with no name lists them"
         raise ValueError(f"bound = {name!r} is unknown{hint}")
     return CATALOGUE[name]()

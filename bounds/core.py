@@ -85,8 +85,8 @@ class Domain:
         """Raise ValueError naming `name`, the first offending value and the domain."""
         arr = np.asarray(values)
         # complex values and None would otherwise be cast silently (to their real part, nan)
-        not_real = np.iscomplexobj(arr) or (
-            arr.dtype == object and any(v is None for v in arr.reshape(-1)))
+        not_real = np.iscomplexobj(arr) or arr.dtype == bool or (
+            arr.dtype == object and any(v is None or isinstance(v, bool) for v in arr.reshape(-1)))
         if not_real or arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
             try:
                 if not_real:
@@ -104,6 +104,15 @@ class Domain:
                 f"{name} = {_fmt(first)} is out of range: {name} must be {self.describe()}"
                 + (f" ({context})" if context else "")
             )
+
+
+def _sympify_value(v):
+    """Exact for ints and Fractions; floats stay floats (no rounding to nearby rationals)."""
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    if isinstance(v, float):
+        return sp.Float(v)
+    return sp.sympify(v)
 
 
 def _fmt(value) -> str:
@@ -255,8 +264,7 @@ class Bound:
             self.sym(k)
             if k in self.conditions:
                 self.conditions[k].check(k, v, context=self.name)
-        mapping = {self.sym(k): sp.nsimplify(v) if isinstance(v, float) else v
-                   for k, v in values.items()}
+        mapping = {self.sym(k): _sympify_value(v) for k, v in values.items()}
         expr = self.expr.subs(mapping)
         names = {s.name for s in sp.sympify(expr).free_symbols}
         return Bound(

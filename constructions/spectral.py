@@ -25,7 +25,9 @@ Conventions (``shared/theory/catapult.md`` §2):
 
 Matrix-free products use ``torch.func``: Jᵀv is a VJP, and J u is the VJP of that (linear) VJP,
 the "double-backward trick", which reuses one recorded graph for every product (on CPU it was about
-3× faster than ``torch.func.jvp``, which re-runs the forward pass each time).  Loss-Hessian products
+3× faster than ``torch.func.jvp``, which re-runs the forward pass each time; on torch 2.13 forward-mode
+AD also emits a DeprecationWarning from ``torch.jit.script`` on first use, and ``torch.func.linearize``
+a UserWarning, both errors under the test suite's warning filter).  Loss-Hessian products
 are reverse-over-reverse (Pearlmutter).  No function here returns an autograd graph: parameters
 are detached first.
 
@@ -59,6 +61,7 @@ import torch
 from .models import StackedModel
 
 __all__ = [
+    "default_tol",
     "flatten_params",
     "jacobian",
     "loss_hessian_matvec",
@@ -79,8 +82,13 @@ LOSSES = ("mse",)
 DEFAULT_LANCZOS_ITERS = 200
 DEFAULT_POWER_ITERS = 1000
 
-# A Lanczos residual below this fraction of the running norm estimate is an invariant subspace.
+# A Lanczos residual below this fraction of the running norm estimate (or 100 eps, if larger) is an
+# invariant subspace.
 _BREAKDOWN = 1e-12
+# Lanczos never declares convergence below this Krylov dimension (or the operator's dimension, if
+# smaller): the residual test certifies that a Ritz pair is an eigenpair, not that it is the extreme
+# one, and an extreme eigenvector with a small component in the start vector appears only later.
+_MIN_KRYLOV = 30
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,10 +172,28 @@ def _check_int(name: str, value, low: int, high: int | None = None, why: str = "
     return value
 
 
-def _check_tol(tol) -> float:
+def _check_tol(tol, dtype: torch.dtype) -> float:
+    if tol is None:
+        return default_tol(dtype)
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 < tol < 1):
-        raise ValueError(f"tol = {tol!r} is out of range: tol must be a number in (0, 1)")
+        raise ValueError(f"tol = {tol!r} is out of range: tol must be a number in (0, 1) or None")
     return float(tol)
+
+
+def default_tol(dtype: torch.dtype) -> float:
+    """The default residual tolerance of the eigensolvers: max(1e-8, √eps / 2) for ``dtype``.
+
+    1e-8 in float64, about 1.7e-4 in float32 (a Ritz residual cannot fall far below eps · |H|).
+    The eigenvalue error is about tol² · λ_max² / gap.
+
+    Examples
+    --------
+    >>> default_tol(torch.float64)
+    1e-08
+    >>> round(default_tol(torch.float32), 6)
+    0.000173
+    """
+    return max(1e-8, 0.5 * math.sqrt(torch.finfo(dtype).eps))
 
 
 def _generator(seed) -> torch.Generator:
@@ -352,7 +378,7 @@ class _HessianOperator:
             r = model.forward(q, x) - y
             return (weight * r * r).sum()  # Σ_k L_k; model k's parameters see only L_k
 
-        self.K, self.params = K, params
+        self.K, self.params, self.dtype = K, params, dtype
         self.gradient = torch.func.grad(total_loss)
         _, hvp_fn = torch.func.vjp(self.gradient, params)
         self._hvp = lambda v: hvp_fn(v)[0]
@@ -552,7 +578,7 @@ def _random_vectors(generator: torch.Generator, valid: torch.Tensor, dtype, colu
 def _orthogonalize(w: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     """w (K, N) minus its projection on the rows of basis (K, m, N); two passes (DGKS)."""
     for _ in range(2):
-        w = w - torch.einsum("kmn,km->kn", basis, torch.einsum("kmn,kn->km", basis, w))
+        w = w - torch.bmm(basis.mT, torch.bmm(basis, w.unsqueeze(-1))).squeeze(-1)
     return w
 
 
@@ -580,7 +606,9 @@ def _lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], valid: torch.Tensor
 
     Model k's operator acts on the coordinates where valid[k] is True (dimension dims_k).  On a
     breakdown (an invariant Krylov subspace) the iteration restarts with a random vector
-    orthogonal to the basis and a zero coupling, so T stays exact.  Returns values (K, k) and,
+    orthogonal to the basis and a zero coupling, so T stays exact.  Convergence (every wanted Ritz
+    pair with residual <= tol · max |Ritz value|) is tested from Krylov dimension _MIN_KRYLOV on;
+    a model whose Krylov dimension reaches dims_k is exact.  Returns values (K, k) and,
     if asked, Ritz vectors (K, N, k).
     """
     K, N = valid.shape
@@ -594,6 +622,7 @@ def _lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], valid: torch.Tensor
     active = torch.ones(K, dtype=torch.bool, device=device)
     converged = torch.zeros(K, dtype=torch.bool, device=device)
     anorm = torch.zeros(K, dtype=dtype, device=device)
+    breakdown = max(_BREAKDOWN, 100 * torch.finfo(dtype).eps)
     q = _random_vectors(generator, valid, dtype)
     Q[:, 0] = q / q.norm(dim=1, keepdim=True)
     for j in range(m_max):
@@ -608,7 +637,7 @@ def _lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], valid: torch.Tensor
         length[active.cpu()] = j + 1
         anorm = torch.where(active, torch.maximum(anorm, a.abs()), anorm)
         exhausted = active & (dims <= j + 1)
-        broken = active & ~exhausted & (b <= _BREAKDOWN * anorm)
+        broken = active & ~exhausted & (b <= breakdown * anorm)
         if bool(broken.any()):
             r = _orthogonalize(_random_vectors(generator, valid, dtype), Q[:, : j + 1])
             w = torch.where(broken[:, None], r, w)
@@ -626,7 +655,7 @@ def _lanczos(matvec: Callable[[torch.Tensor], torch.Tensor], valid: torch.Tensor
         converged = converged | exhausted
         active = keep
         m = j + 1
-        if m >= k and bool(active.any()) and (m <= 50 or m % 5 == 0 or m == m_max):
+        if m >= max(k, _MIN_KRYLOV) and bool(active.any()) and (m <= 50 or m % 5 == 0 or m == m_max):
             idx = torch.nonzero(active & ~converged).flatten()
             if idx.numel():
                 theta, S = torch.linalg.eigh(_tridiagonal(alpha[idx, :m], beta[idx, : m - 1]))
@@ -705,7 +734,7 @@ def _subspace_iteration(matvec, valid, k, iters, tol, generator, dtype, want_vec
 
 def top_ntk_eigenvalues(model: StackedModel, params: dict[str, torch.Tensor], x: torch.Tensor, k: int = 1,
                         mask: torch.Tensor | None = None, method: str = "lanczos", iters: int | None = None,
-                        tol: float = 1e-8, seed: int | torch.Generator = 0, return_vectors: bool = False):
+                        tol: float | None = None, seed: int | torch.Generator = 0, return_vectors: bool = False):
     """The k largest eigenvalues of each model's normalized NTK, matrix-free.
 
     Parameters
@@ -721,14 +750,16 @@ def top_ntk_eigenvalues(model: StackedModel, params: dict[str, torch.Tensor], x:
     method : {"lanczos", "power"}
         "lanczos": one batched Lanczos run with full reorthogonalisation over the (K, n·o)
         vectors; ``iters`` is the largest Krylov dimension (default 200; it stops early when the
-        top k Ritz pairs have converged, and is exact once the Krylov dimension reaches n_k·o).
+        top k Ritz pairs have converged, but not below dimension 30, and is exact once the
+        Krylov dimension reaches n_k·o).
         "power": batched subspace iteration with a block of min(n_k·o, 2k + 2) vectors and
         Rayleigh–Ritz; ``iters`` is the iteration count (default 1000).
     iters : int, optional
-    tol : float
+    tol : float, optional
         Convergence when every wanted Ritz pair has residual |H y − θ y| <= tol · θ_max, so the
-        eigenvalue error is about tol² θ_max²/gap.  A run that does not converge warns
-        (RuntimeWarning) and returns its current Ritz values.
+        eigenvalue error is about tol² θ_max²/gap.  Default :func:`default_tol` of the dtype
+        (1e-8 in float64).  A run that does not converge warns (RuntimeWarning) and returns its
+        current Ritz values.
     seed : int or torch.Generator
         Start vectors are drawn from ``torch.Generator().manual_seed(seed)`` (one (K, n·o) draw).
     return_vectors : bool
@@ -772,9 +803,9 @@ def top_ntk_eigenvalues(model: StackedModel, params: dict[str, torch.Tensor], x:
     True
     """
     _check_choice("method", method, METHODS)
-    tol = _check_tol(tol)
     generator = _generator(seed)
     op = _NTKOperator(model, params, x, mask)
+    tol = _check_tol(tol, op.dtype)
     k_max = int(op.counts.min())
     _check_int("k", k, 1, k_max, why=f" (the fewest valid samples × outputs over the models is {k_max})")
     if iters is None:
@@ -854,7 +885,7 @@ def loss_hessian_matvec(model: StackedModel, params: dict[str, torch.Tensor], x:
 
 def top_hessian_eigenvalue(model: StackedModel, params: dict[str, torch.Tensor], x: torch.Tensor,
                            y: torch.Tensor, mask: torch.Tensor | None = None, iters: int | None = None,
-                           tol: float = 1e-8, seed: int | torch.Generator = 0, loss: str = "mse",
+                           tol: float | None = None, seed: int | torch.Generator = 0, loss: str = "mse",
                            which: str = "largest") -> torch.Tensor:
     """The largest algebraic eigenvalue (the sharpness) of each model's loss Hessian.
 
@@ -869,9 +900,11 @@ def top_hessian_eigenvalue(model: StackedModel, params: dict[str, torch.Tensor],
     mask : bool Tensor of shape (K, n), optional
         Valid samples (default: all).
     iters : int, optional
-        Largest Krylov dimension (default 200; capped at P).  A run that does not converge warns.
-    tol : float
-        Convergence when the Ritz residual is <= tol · (largest |Ritz value|).
+        Largest Krylov dimension (default 200; capped at P; at least 30 steps unless P is
+        smaller).  A run that does not converge warns.
+    tol : float, optional
+        Convergence when the Ritz residual is <= tol · (largest |Ritz value|); default
+        :func:`default_tol` of the dtype (1e-8 in float64).
     seed : int or torch.Generator
         Start vectors from ``torch.Generator().manual_seed(seed)``.
     loss : {"mse"}
@@ -916,9 +949,9 @@ def top_hessian_eigenvalue(model: StackedModel, params: dict[str, torch.Tensor],
     True
     """
     _check_choice("which", which, WHICH)
-    tol = _check_tol(tol)
     generator = _generator(seed)
     op = _HessianOperator(model, params, x, y, mask, loss)
+    tol = _check_tol(tol, op.dtype)
     iters = DEFAULT_LANCZOS_ITERS if iters is None else iters
     _check_int("iters", iters, 1)
     flat = flatten_params(op.params)

@@ -183,19 +183,139 @@ def _huber_objective(R: np.ndarray, ks: np.ndarray) -> np.ndarray:
     return np.where(absr <= ks, 0.5 * R * R, ks * absr - 0.5 * ks * ks).sum(axis=-1)
 
 
-def _huber_lines(u: np.ndarray, V: np.ndarray, k: float, max_iter: int = 100,
-                 tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray, int]:
+def _huber_locations(W: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Exact minimiser a of sum rho_ks(w_i - a) for each row of W (shape (B, n); ks (B, 1)).
+
+    h(a) = sum psi(w_i - a), with psi(r) = clip(r, -ks, ks), is continuous, nonincreasing and
+    linear between consecutive breakpoints w_i -+ ks; h = n ks > 0 at the first and -n ks < 0
+    at the last.  The root is found by evaluating h at every breakpoint and interpolating
+    linearly on the first interval where h turns negative (exact up to rounding).  Where h
+    vanishes on a whole interval (no inliers, as many residuals above as below), its right end
+    is returned: every point of it is a minimiser.
+    """
+    T = np.sort(np.concatenate([W - ks, W + ks], axis=-1), axis=-1)
+    ks3 = ks[:, :, None]
+    H = np.clip(W[:, None, :] - T[:, :, None], -ks3, ks3).sum(axis=-1)
+    j = np.maximum(np.argmax(H < 0, axis=-1), 1)[:, None]
+    t0, t1 = np.take_along_axis(T, j - 1, axis=-1), np.take_along_axis(T, j, axis=-1)
+    h0, h1 = np.take_along_axis(H, j - 1, axis=-1), np.take_along_axis(H, j, axis=-1)
+    gap = h0 - h1
+    frac = np.where(gap > 0, np.clip(h0, 0.0, None) / np.where(gap > 0, gap, 1.0), 0.0)
+    return (t0 + (t1 - t0) * np.minimum(frac, 1.0))[:, 0]
+
+
+def _huber_lines_exact(u: np.ndarray, V: np.ndarray, ks: np.ndarray, b0: np.ndarray,
+                       max_iter: int = 400) -> tuple[np.ndarray, np.ndarray, int]:
+    """Exact Huber lines of the rows of V (scale ks, shape (B, 1)) by nested 1-D minimisation.
+
+    For a fixed slope b the best intercept a(b) is the exact Huber location of v - b u
+    (:func:`_huber_locations`).  The profile g(b) = min_a F(a, b) of the convex, C^1 objective F
+    is convex and C^1 with g'(b) = -D(b), D(b) = sum psi(r_i) u_i at (a(b), b) (where a(b) is
+    not unique no residual is an inlier, so psi and D do not depend on the choice).  D is
+    continuous, nonincreasing and piecewise linear: on a piece with inlier set I it has slope
+    -(sum_I u_i^2 - |I| mean_I(u)^2), zero when I holds fewer than two distinct u.  Its root is
+    bracketed by stepping away from b0 in steps ks / range(u), doubled each time, and then
+    found by alternating Newton steps on the current piece (exact once the piece is the root's;
+    false position where the Newton point leaves the bracket) with bisections (which guarantee
+    convergence).  A row stops when D = 0, when the Newton step is below the rounding of b, or
+    when the bracket is that narrow; a last Newton step, kept where it lowers |D|, polishes the
+    root.  Any number of inliers at the minimum is handled, none included; where the minimisers
+    form a segment or polygon (D = 0 on a flat piece), one of them is returned.  Returns
+    intercepts, slopes and the number of evaluations of D used.
+    """
+    eps = np.finfo(np.float64).eps
+    span = max(float(np.ptp(u)), np.finfo(np.float64).tiny)
+    # Slopes closer than this move no residual by more than its rounding.
+    b_res = 2 * eps * (np.max(np.abs(V), axis=-1) / span + np.abs(np.asarray(b0)))
+
+    def evaluate(rows: np.ndarray, b: np.ndarray):
+        """a(b), D(b), the slope -D'(b) of the current piece, and whether b is the root."""
+        W = V[rows] - b[:, None] * u
+        ksr = ks[rows]
+        a = _huber_locations(W, ksr)
+        R = W - a[:, None]
+        D = np.clip(R, -ksr, ksr) @ u
+        inl = (np.abs(R) < ksr).astype(np.float64)
+        m, su = inl.sum(axis=-1), inl @ u
+        curv = np.maximum(inl @ (u * u) - su * su / np.maximum(m, 1.0), 0.0)
+        root = (D == 0) | (np.abs(D) <= curv * (b_res[rows] + 2 * eps * np.abs(b)))
+        return a, D, curv, root
+
+    B = V.shape[0]
+    b = np.asarray(b0, dtype=np.float64).copy()
+    a, D, curv, done = evaluate(np.arange(B), b)
+    lo, hi, Dlo, Dhi = b.copy(), b.copy(), D.copy(), D.copy()
+    up = D > 0  # D is nonincreasing: the root lies above b0 where D(b0) > 0
+    # Bracket: step away from b0, doubling the step, until D changes sign.
+    step = ks[:, 0] / span
+    rows = np.flatnonzero(~done)
+    it = 1
+    while rows.size and it < max_iter:
+        it += 1
+        p = b[rows] + np.where(up[rows], step[rows], -step[rows])
+        ap, Dp, cp, root = evaluate(rows, p)
+        crossed = np.where(up[rows], Dp <= 0, Dp >= 0) | root
+        # A probe that has not crossed becomes the near end of the bracket; one that has, the
+        # far end.
+        to_lo = up[rows] != crossed
+        lo[rows], Dlo[rows] = np.where(to_lo, p, lo[rows]), np.where(to_lo, Dp, Dlo[rows])
+        hi[rows], Dhi[rows] = np.where(to_lo, hi[rows], p), np.where(to_lo, Dhi[rows], Dp)
+        a[rows], b[rows], D[rows], curv[rows] = ap, p, Dp, cp
+        done[rows[root]] = True
+        step[rows] *= 2.0
+        rows = rows[~crossed]
+    # Now D(lo) >= 0 >= D(hi), and b is one of the ends, on every row not done.
+    rows = np.flatnonzero(~done)
+    for j in range(max_iter):
+        if not rows.size:
+            break
+        it += 1
+        l, h, dl, dh = lo[rows], hi[rows], Dlo[rows], Dhi[rows]
+        cv = curv[rows]
+        newton = b[rows] + D[rows] / np.where(cv > 0, cv, 1.0)
+        gap = dl - dh
+        secant = l + (h - l) * (dl / np.where(gap > 0, gap, 1.0))
+        c = np.where((cv > 0) & (newton > l) & (newton < h), newton,
+                     np.where((gap > 0) & (secant > l) & (secant < h), secant, 0.5 * (l + h)))
+        if j % 2:
+            c = 0.5 * (l + h)
+        ac, Dc, cc, root = evaluate(rows, c)
+        below = Dc > 0  # the root lies above c
+        lo[rows], Dlo[rows] = np.where(below, c, l), np.where(below, Dc, dl)
+        hi[rows], Dhi[rows] = np.where(below, h, c), np.where(below, dh, Dc)
+        a[rows], b[rows], D[rows], curv[rows] = ac, c, Dc, cc
+        narrow = hi[rows] - lo[rows] <= 2 * (b_res[rows] + 2 * eps * np.abs(c))
+        rows = rows[~(root | narrow)]
+    # Polish: a Newton step on the current piece, kept where it lowers |D|.
+    rows = np.flatnonzero((curv > 0) & (D != 0))
+    if rows.size:
+        it += 1
+        p = b[rows] + D[rows] / curv[rows]
+        ap, Dp, _, _ = evaluate(rows, p)
+        better = np.abs(Dp) < np.abs(D[rows])
+        rows, ap, p = rows[better], ap[better], p[better]
+        a[rows], b[rows] = ap, p
+    return a, b, it
+
+
+def _huber_lines(u: np.ndarray, V: np.ndarray, k: float,
+                 max_iter: int = 50) -> tuple[np.ndarray, np.ndarray, int]:
     """Huber M-estimates of the lines of each row of V (shape (B, n)) against u.
 
     Start from the Theil-Sen line, whose residuals give the scale s = MAD / 0.6745 (floored at
     the rounding level of the log values); s is then held fixed, so each row minimises the
-    convex, piecewise quadratic Huber objective sum rho_ks(r_i) (Huber 1964; Maronna, Martin
-    and Yohai 2006, Sec. 4.4).  Minimised by Newton steps on the current split into inliers
-    (|r| <= k s) and outliers, which end exactly once the split is right, with a backtracking
-    (Armijo) line search; where fewer than two distinct x are inliers the step is an iteratively
-    reweighted least-squares step (weights min(1, k s / |r|)) instead.  A row stops when its
-    coefficients change by less than `tol` (relative).  Returns intercepts, slopes and the
-    largest number of iterations any row used.
+    convex, C^1, piecewise quadratic Huber objective F(a, b) = sum rho_ks(r_i), ks = k s (Huber
+    1964; Maronna, Martin and Yohai 2006, Sec. 4.4).  Minimised first by Newton steps on the
+    current split into inliers (|r| <= ks) and outliers below and above, with a backtracking
+    (Armijo) line search.  A full step lands on the stationary point of the quadratic piece of
+    F that holds its split; a row is finished when that split holds where it landed (then the
+    point is the minimum), or when the step moves the residuals by no more than their
+    rounding.  Rows where neither happens -- fewer than two distinct x among the inliers (the
+    Newton system is singular), a line search that stalls, `max_iter` steps used -- are solved
+    by :func:`_huber_lines_exact`, which needs no inliers at all.  Either way the result
+    satisfies the optimality conditions sum psi(r_i) = sum psi(r_i) u_i = 0 to rounding.
+    Returns intercepts, slopes and the largest number of iterations (Newton steps, then
+    evaluations of the exact solver) that any row used.
     """
     V = np.atleast_2d(V)
     b = _theil_sen_slopes(u, V)
@@ -205,49 +325,64 @@ def _huber_lines(u: np.ndarray, V: np.ndarray, k: float, max_iter: int = 100,
     floor = _SCALE_FLOOR * (1.0 + np.max(np.abs(V), axis=-1))
     ks_all = k * np.maximum(mad, floor)
     steps = 0.5 ** np.arange(40)
+    eps = np.finfo(np.float64).eps
+    vmax, umax = np.max(np.abs(V), axis=-1), float(np.max(np.abs(u)))
     active = np.arange(V.shape[0])
+    hard = np.zeros(V.shape[0], dtype=bool)  # rows left to the exact solver
+    # Split (-1, 0, +1: below, inlier, above) on which each row's last full step was computed.
+    last_split = np.full(V.shape, 2, dtype=np.int8)
     it = 0
     while active.size and it < max_iter:
         it += 1
-        Va, aa, ba = V[active], a[active], b[active]
+        R = V[active] - (a[active, None] + b[active, None] * u)
         ks = ks_all[active][:, None]
-        R = Va - (aa[:, None] + ba[:, None] * u)
-        psi = np.clip(R, -ks, ks)
-        ga, gb = psi.sum(axis=-1), psi @ u  # minus the gradient
-        inl = (np.abs(R) <= ks).astype(np.float64)
+        split = (R > ks).astype(np.int8) - (R < -ks).astype(np.int8)
+        # A full Newton step computed on the split that holds where it landed stopped at the
+        # stationary point of that quadratic piece of the objective: the minimum.
+        keep = ~(split == last_split[active]).all(axis=-1)
+        inl = (split == 0).astype(np.float64)
         h00, h01, h11 = inl.sum(axis=-1), inl @ u, inl @ (u * u)
         det = h00 * h11 - h01 * h01
-        newton = det > 1e-12 * np.maximum(h00 * h11, 1e-300)
-        safe = np.where(newton, det, 1.0)
-        da = np.where(newton, (h11 * ga - h01 * gb) / safe, 0.0)
-        db = np.where(newton, (h00 * gb - h01 * ga) / safe, 0.0)
-        if not newton.all():
-            W = ks / np.maximum(np.abs(R), ks)
-            sw = W.sum(axis=-1)
-            mu = (W @ u) / sw
-            mv = (W * Va).sum(axis=-1) / sw
-            du = u - mu[:, None]
-            b_w = (W * du * (Va - mv[:, None])).sum(axis=-1) / (W * du * du).sum(axis=-1)
-            a_w = mv - b_w * mu
-            da = np.where(newton, da, a_w - aa)
-            db = np.where(newton, db, b_w - ba)
+        # Fewer than two distinct x among the inliers: the Newton system is singular.
+        singular = keep & (det <= 1e-12 * np.maximum(h00 * h11, 1e-300))
+        hard[active[singular]] = True
+        keep &= ~singular
+        active, R, ks, split = active[keep], R[keep], ks[keep], split[keep]
+        h00, h01, h11, det = h00[keep], h01[keep], h11[keep], det[keep]
+        if not active.size:
+            break
+        aa, ba = a[active], b[active]
+        psi = np.clip(R, -ks, ks)
+        ga, gb = psi.sum(axis=-1), psi @ u  # minus the gradient
+        da = (h11 * ga - h01 * gb) / det
+        db = (h00 * gb - h01 * ga) / det
+        step = da[:, None] + db[:, None] * u
+        # A full step that moves the residuals by no more than their rounding finishes the row
+        # (a point on the boundary |r| = ks can flip the split back and forth; psi is
+        # continuous there, so the gradient at the end of such a step is at the rounding level).
+        small = np.max(np.abs(step), axis=-1) <= 64 * eps * (vmax[active] + np.abs(aa)
+                                                              + np.abs(ba) * umax)
         # Armijo backtracking: the largest step 2^-j that decreases the objective enough.
         # The full step is tried first; only the rows where it fails search further.
         obj0 = _huber_objective(R, ks)
         slope0 = ga * da + gb * db  # minus the directional derivative, >= 0
-        step = da[:, None] + db[:, None] * u
         t = np.ones_like(aa)
-        fail = _huber_objective(R - step, ks) > obj0 - 1e-4 * slope0
+        fail = (_huber_objective(R - step, ks) > obj0 - 1e-4 * slope0) & ~small
         if fail.any():
             Rt = R[fail, None, :] - steps[None, 1:, None] * step[fail, None, :]
             objt = _huber_objective(Rt, ks[fail, :, None])
             good = objt <= (obj0 - 1e-4 * steps[1:, None] * slope0).T[fail]
             t[fail] = np.where(good.any(axis=-1), steps[1:][np.argmax(good, axis=-1)], 0.0)
-        a_new, b_new = aa + t * da, ba + t * db
-        done = (np.abs(b_new - ba) <= tol * (1 + np.abs(ba))) & (
-            np.abs(a_new - aa) <= tol * (1 + np.abs(aa)))
-        a[active], b[active] = a_new, b_new
-        active = active[~done]
+        a[active], b[active] = aa + t * da, ba + t * db
+        last_split[active] = np.where((t == 1.0)[:, None], split, 2)
+        stalled = t == 0.0
+        hard[active[stalled]] = True
+        active = active[~(small | stalled)]
+    hard[active] = True
+    rows = np.flatnonzero(hard)
+    if rows.size:
+        a[rows], b[rows], it_exact = _huber_lines_exact(u, V[rows], ks_all[rows, None], b[rows])
+        it += it_exact
     return a, b, it
 
 
@@ -269,11 +404,13 @@ class LogLogFit(BaseEstimator):
         rank-based slope interval of :func:`scipy.stats.theilslopes`; intercept
         ``median(log y - slope * log x)``.  SciPy gives no intercept interval; ``intercept_ci_``
         is the range of that median intercept over slopes in ``slope_ci_`` (an approximation).
-        ``"huber"``: Huber's M-estimator (Huber 1964) with tuning constant `huber_k`, computed by
-        iteratively reweighted least squares with a MAD scale; the intervals are percentile
-        intervals from a residual bootstrap (Davison and Hinkley 1997, Alg. 6.1): the Huber
-        residuals, rescaled by sqrt(n / (n - 2)), are resampled with replacement onto the fitted
-        line `n_boot` times and the line refitted.  It assumes exchangeable errors.
+        ``"huber"``: Huber's M-estimator (Huber 1964) with tuning constant `huber_k` and a MAD
+        scale held fixed, the exact minimum of its convex objective (Newton steps on the
+        inlier/outlier split; an exact nested 1-D solver where they do not apply); the
+        intervals are percentile intervals from a residual bootstrap (Davison and Hinkley
+        1997, Alg. 6.1): the Huber residuals, rescaled by sqrt(n / (n - 2)), are resampled with
+        replacement onto the fitted line `n_boot` times and the line refitted.  It assumes
+        exchangeable errors.
     confidence : float, default 0.95
         Coverage of the intervals, in (0, 1).
     base : float or None, default None
@@ -312,7 +449,8 @@ class LogLogFit(BaseEstimator):
     residuals_ : ndarray
         ``log y - (intercept_ + slope_ * log x)`` at each point.
     n_iter_ : int
-        IRLS iterations (method ``"huber"``; 0 for the others).
+        Iterations of the Huber solver: Newton steps, plus evaluations of the exact fallback
+        where it ran (method ``"huber"``; 0 for the others).
 
     Notes
     -----

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import stats
 from sklearn.base import clone
@@ -14,6 +14,10 @@ from relunet.verify.fitting import (
     METHODS,
     BootstrapSlope,
     LogLogFit,
+    _huber_lines,
+    _huber_lines_exact,
+    _huber_objective,
+    _theil_sen_slopes,
     bootstrap_slope,
     fit_loglog,
 )
@@ -141,9 +145,12 @@ def test_theil_sen_matches_scipy():
 
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 15), outliers=st.integers(0, 2))
+@example(seed=346, n=5, outliers=0)  # 4 of 5 residuals clipped at the minimum: no Newton step
 def test_huber_estimate_solves_the_huber_equations(seed, n, outliers):
-    # Reference check of the Newton/IRLS solver: at the minimum of the convex Huber objective
-    # with the scale fixed (MAD of the Theil-Sen residuals), sum psi(r) = sum psi(r) u = 0.
+    # Reference check of the solver: the Huber objective with the scale fixed (MAD of the
+    # Theil-Sen residuals) is convex and C^1, so a point minimises it exactly when its gradient
+    # vanishes, sum psi(r) = sum psi(r) u = 0.  This holds at every minimiser, also where fewer
+    # than two residuals are inliers (psi is continuous, so the clipped residuals count +-ks).
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(1, 1e3, n))
     y = x**-0.8 * np.exp(0.3 * rng.standard_normal(n))
@@ -157,6 +164,32 @@ def test_huber_estimate_solves_the_huber_equations(seed, n, outliers):
     psi = np.clip(fit.residuals_, -ks, ks)
     assert abs(psi.sum()) <= 1e-9 * (1 + ks * n)
     assert abs(psi @ u) <= 1e-9 * (1 + ks * n * np.abs(u).max())
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 8, 15])
+def test_huber_exact_solver_reaches_the_minimum_from_anywhere(n):
+    # The exact fallback (nested 1-D minimisation) started far from the minimum, on data where
+    # many minima have fewer than two inliers (gross outliers on two points): the gradient
+    # vanishes to rounding and the objective equals that of the default solver's line.
+    rng = np.random.default_rng(n)
+    u = np.log(np.sort(rng.uniform(1, 1e3, n)))
+    V = -0.8 * u + 0.3 * rng.standard_normal((500, n))
+    V[:, :2] += rng.choice([0.0, 7.0, -5.0], size=(500, 2))
+    a, b, _ = _huber_lines(u, V, 1.345)
+    b_ts = _theil_sen_slopes(u, V)
+    R = V - (np.median(V - b_ts[:, None] * u, axis=-1)[:, None] + b_ts[:, None] * u)
+    mad = np.median(np.abs(R - np.median(R, axis=-1, keepdims=True)), axis=-1) / 0.6744897501960817
+    ks = (1.345 * np.maximum(mad, 64 * np.finfo(float).eps * (1 + np.abs(V).max(axis=-1))))[:, None]
+    a_x, b_x, _ = _huber_lines_exact(u, V, ks, b_ts + rng.normal(0.0, 3.0, 500))
+    for aa, bb in ((a, b), (a_x, b_x)):
+        psi = np.clip(V - (aa[:, None] + bb[:, None] * u), -ks, ks)
+        # Rounding level of the residuals, which are up to about 60 in size here.
+        tol = 1e-14 * (np.abs(V).max(axis=-1) + np.abs(aa) + np.abs(bb) * np.abs(u).max()) * n
+        assert np.all(np.abs(psi.sum(axis=-1)) <= tol)
+        assert np.all(np.abs(psi @ u) <= tol * np.abs(u).max())
+    f = _huber_objective(V - (a[:, None] + b[:, None] * u), ks)
+    f_x = _huber_objective(V - (a_x[:, None] + b_x[:, None] * u), ks)
+    np.testing.assert_allclose(f_x, f, rtol=1e-12)
 
 
 # -- robustness: a gross outlier -------------------------------------------------------------------
