@@ -1,5 +1,6 @@
 """relunet.constructions: explicit ReLU networks with exact weights, and what they are built from."""
 
+from .models import StackedMLP, StackedModel
 from .network import (
     NetSize,
     ReluNet,
@@ -26,10 +27,14 @@ from .primitives import (
     trapezoid,
     yarotsky_square,
 )
+from .training import BatchedTrainer, train_one_by_one
 
 __all__ = [
     "NetSize",
     "ReluNet",
+    "StackedMLP",
+    "StackedModel",
+    "BatchedTrainer",
     "absolute_value",
     "affine_net",
     "clip",
@@ -48,6 +53,7 @@ __all__ = [
     "product_gate",
     "sawtooth",
     "tent",
+    "train_one_by_one",
     "trapezoid",
     "yarotsky_square",
 ]

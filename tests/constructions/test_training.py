@@ -176,3 +176,31 @@ def test_cuda_matches_cpu():
     cpu = BatchedTrainer(mlp, lr=0.2, steps=50).fit(x, y, seeds=range(4))
     gpu = BatchedTrainer(mlp, lr=0.2, steps=50, device="cuda").fit(x, y, seeds=range(4))
     assert _max_diff({k: v.cpu() for k, v in gpu.params_.items()}, cpu.params_) < 1e-9
+
+
+class _LinearFamily:
+    """A model family written outside relunet: f(x) = w . x, to show that families plug in."""
+
+    input_dim, output_dim, homogeneity = 3, 1, 1
+
+    def parameter_shapes(self):
+        return {"w": (1, 3)}
+
+    def init(self, seeds, dtype=torch.float64, device="cpu"):
+        return {"w": torch.stack([torch.randn(1, 3, generator=torch.Generator().manual_seed(s), dtype=dtype)
+                                  for s in seeds]).to(device)}
+
+    def forward(self, params, x):
+        return torch.bmm(x, params["w"].transpose(1, 2))
+
+
+def test_any_family_plugs_in_and_gd_matches_the_closed_form():
+    fam = _LinearFamily()
+    x, y = _data(2, 10, 3, seed=9)
+    lr, steps = 0.3, 25
+    tr = BatchedTrainer(fam, lr=lr, steps=steps).fit(x, y, seeds=[4, 5])
+    w = fam.init([4, 5])["w"].clone()
+    for _ in range(steps):  # GD on (1/2n)|Xw - y|^2: w <- w - lr X^T (Xw - y) / n
+        grad = torch.bmm((torch.bmm(x, w.transpose(1, 2)) - y).transpose(1, 2), x) / x.shape[1]
+        w = w - lr * grad
+    assert float((tr.params_["w"] - w).abs().max()) <= 1e-12
