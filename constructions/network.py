@@ -24,6 +24,7 @@ from fractions import Fraction
 from numbers import Rational
 
 import numpy as np
+import scipy.sparse as sparse
 
 __all__ = [
     "NetSize",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 13  # rows per block; larger blocks fall out of cache (see benchmarks/)
+_DENSE_EXACT_LIMIT = 4_000_000  # weight entries above which exact_layers() refuses to densify
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,10 @@ def _to_exact(a) -> np.ndarray:
     return out
 
 
-def _to_float(a) -> np.ndarray:
+def _to_float(a):
+    """float64 copy: a contiguous ndarray, or a CSR matrix for sparse input."""
+    if sparse.issparse(a):
+        return sparse.csr_matrix(a, dtype=np.float64)
     arr = np.asarray(a)
     if arr.dtype == object:
         arr = np.vectorize(float, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
@@ -147,7 +152,8 @@ class ReluNet:
         weights, biases, exact = [], [], []
         keep_exact = True
         for i, (w, b) in enumerate(layers):
-            w_obj, b_obj = np.atleast_2d(_as_array(w)), np.atleast_1d(_as_array(b))
+            w_obj = w if sparse.issparse(w) else np.atleast_2d(_as_array(w))
+            b_obj = np.atleast_1d(_as_array(b))
             if w_obj.ndim != 2 or b_obj.ndim != 1 or b_obj.shape[0] != w_obj.shape[0]:
                 raise ValueError(
                     f"layers[{i}]: W has shape {w_obj.shape} and b has shape {b_obj.shape}; "
@@ -159,15 +165,16 @@ class ReluNet:
                     f"has {weights[-1].shape[0]} outputs"
                 )
             fw, fb = _to_float(w_obj), _to_float(b_obj)
-            if not (np.all(np.isfinite(fw)) and np.all(np.isfinite(fb))):
+            if not (np.all(np.isfinite(fw.data if sparse.issparse(fw) else fw)) and np.all(np.isfinite(fb))):
                 raise ValueError(f"layers[{i}]: weights must be finite")
             weights.append(fw)
             biases.append(fb)
-            if keep_exact and w_obj.dtype == object and _is_rational_array(w_obj) and _is_rational_array(b_obj):
+            if (keep_exact and not sparse.issparse(w_obj) and w_obj.dtype == object
+                    and _is_rational_array(w_obj) and _is_rational_array(b_obj)):
                 exact.append((_to_exact(w_obj), _to_exact(b_obj)))
             else:
                 keep_exact = False
-        self.weights: tuple[np.ndarray, ...] = tuple(weights)
+        self.weights: tuple = tuple(weights)
         self.biases: tuple[np.ndarray, ...] = tuple(biases)
         self._exact = tuple(exact) if keep_exact else None
         self.name = name or "ReluNet"
@@ -198,7 +205,18 @@ class ReluNet:
         """The layers as object arrays of Fractions (the exact value of float weights otherwise)."""
         if self._exact is not None:
             return self._exact
-        return tuple((_to_exact(w), _to_exact(b)) for w, b in zip(self.weights, self.biases))
+        entries = sum(w.shape[0] * w.shape[1] for w in self.weights)
+        if entries > _DENSE_EXACT_LIMIT:
+            raise ValueError(
+                f"this net has {entries} weight entries, too many for dense exact layers "
+                f"(limit {_DENSE_EXACT_LIMIT}): use evaluate_exact, which evaluates only the units it needs"
+            )
+        return tuple((_to_exact(_dense(w)), _to_exact(b)) for w, b in zip(self.weights, self.biases))
+
+    @property
+    def is_sparse(self) -> bool:
+        """True when some weight matrix is stored as a scipy.sparse CSR matrix."""
+        return any(sparse.issparse(w) for w in self.weights)
 
     # -- shape and size -------------------------------------------------------------------
     @property
@@ -220,10 +238,9 @@ class ReluNet:
 
     def size(self) -> NetSize:
         """Depth, widths, nonzero and dense parameter counts and largest |weight|."""
-        nonzero = sum(int(np.count_nonzero(w)) + int(np.count_nonzero(b))
-                      for w, b in zip(self.weights, self.biases))
-        dense = sum(w.size + b.size for w, b in zip(self.weights, self.biases))
-        max_abs = max(max(float(np.max(np.abs(w), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+        nonzero = sum(_nnz(w) + int(np.count_nonzero(b)) for w, b in zip(self.weights, self.biases))
+        dense = sum(w.shape[0] * w.shape[1] + b.size for w, b in zip(self.weights, self.biases))
+        max_abs = max(max(_max_abs(w), float(np.max(np.abs(b), initial=0.0)))
                       for w, b in zip(self.weights, self.biases))
         return NetSize(self.depth, self.widths, nonzero, dense, max_abs,
                        self.input_dim, self.output_dim)
@@ -255,19 +272,22 @@ class ReluNet:
         lead = arr.shape[:-1]
         pts = arr.reshape(-1, self.input_dim)
         out = np.empty((pts.shape[0], self.output_dim), dtype=np.float64)
-        for start in range(0, pts.shape[0], _CHUNK):
-            h = pts[start:start + _CHUNK]
+        chunk = self._chunk()
+        for start in range(0, pts.shape[0], chunk):
+            h = pts[start:start + chunk]
             for w, b in zip(self.weights[:-1], self.biases[:-1]):
-                h = h @ w.T
-                h += b
+                h = _affine(h, w, b)
                 np.maximum(h, 0.0, out=h)
-            h = h @ self.weights[-1].T
-            h += self.biases[-1]
-            out[start:start + _CHUNK] = h
+            out[start:start + chunk] = _affine(h, self.weights[-1], self.biases[-1])
         out = out.reshape(*lead, self.output_dim)
         if flat and self.output_dim == 1:
             return out[..., 0]
         return out
+
+    def _chunk(self) -> int:
+        """Rows per block: _CHUNK, fewer for wide nets so a block stays about 32 MB."""
+        widest = max(w.shape[0] for w in self.weights)
+        return max(1, min(_CHUNK, (1 << 22) // max(widest, 1)))
 
     def evaluate_exact(self, x, arithmetic: str = "rational", dps: int = 50) -> np.ndarray:
         """Evaluate exactly, in rational arithmetic or with mpmath at `dps` digits.
@@ -284,12 +304,25 @@ class ReluNet:
         -------
         numpy.ndarray of object, shape (N, output_dim)
             Fractions, or mpmath ``mpf`` numbers.
+
+        Notes
+        -----
+        Large or sparse nets are evaluated unit by unit where needed: a float64 pass with a
+        rigorous rounding-error bound per unit (Higham, "Accuracy and Stability of Numerical
+        Algorithms", 2002, §3.1: |fl(w·h + b) − (w·h + b)| <= γ_m (|w|·|h| + |b|), γ_m =
+        m u/(1 − m u)) certifies which hidden units are exactly inactive, and only the
+        others, back from the outputs, are evaluated exactly.  The result is the same as the
+        full exact evaluation (tested), at a cost that follows the active units.
         """
         pts = np.asarray(x, dtype=object)
         if pts.ndim == 1:
             pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
         if pts.shape[-1] != self.input_dim:
             raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
+        if arithmetic == "rational" and (self.is_sparse or max(self.widths, default=0) > 256):
+            from .exact import evaluate_filtered
+
+            return evaluate_filtered(self, pts)
         if arithmetic == "rational":
             convert = Fraction
             layers = self.exact_layers()
@@ -321,7 +354,7 @@ class ReluNet:
         pts = arr.reshape(-1, self.input_dim)
         pattern, h = [], pts
         for w, b in zip(self.weights[:-1], self.biases[:-1]):
-            pre = h @ w.T + b
+            pre = _affine(h, w, b)
             pattern.append(pre > 0)
             h = np.maximum(pre, 0.0)
         return pattern
@@ -356,6 +389,9 @@ class ReluNet:
     def to_module(self, dtype=None, device="cpu"):
         """A trainable ``torch.nn.Sequential`` of Linear and ReLU layers with these weights.
 
+        Sparse layers become :class:`~relunet.constructions.sparse_linear.SparseLinear`
+        modules, trainable on their nonzero pattern.
+
         Parameters
         ----------
         dtype : torch.dtype, optional
@@ -364,26 +400,36 @@ class ReluNet:
         """
         import torch
 
+        from .sparse_linear import SparseLinear
+
         dtype = torch.float64 if dtype is None else dtype
         mods: list = []
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            lin = torch.nn.Linear(w.shape[1], w.shape[0], dtype=dtype, device=device)
-            with torch.no_grad():
-                lin.weight.copy_(torch.as_tensor(w, dtype=dtype))
-                lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
-            mods.append(lin)
+            if sparse.issparse(w):
+                mods.append(SparseLinear(w, b, dtype=dtype, device=device))
+            else:
+                lin = torch.nn.Linear(w.shape[1], w.shape[0], dtype=dtype, device=device)
+                with torch.no_grad():
+                    lin.weight.copy_(torch.as_tensor(w, dtype=dtype))
+                    lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
+                mods.append(lin)
             if i < self.depth:
                 mods.append(torch.nn.ReLU())
         return torch.nn.Sequential(*mods)
 
     @classmethod
     def from_module(cls, module, name: str | None = None) -> ReluNet:
-        """Read a ReluNet back from a Sequential of Linear and ReLU layers (float64 copy)."""
+        """Read a ReluNet back from a Sequential of Linear (or SparseLinear) and ReLU layers (float64)."""
         import torch
+
+        from .sparse_linear import SparseLinear
 
         layers, expect_linear = [], True
         for i, mod in enumerate(module):
-            if isinstance(mod, torch.nn.Linear) and expect_linear:
+            if isinstance(mod, SparseLinear) and expect_linear:
+                layers.append(mod.to_scipy())
+                expect_linear = False
+            elif isinstance(mod, torch.nn.Linear) and expect_linear:
                 w = mod.weight.detach().cpu().to(torch.float64).numpy()
                 b = (mod.bias.detach().cpu().to(torch.float64).numpy() if mod.bias is not None
                      else np.zeros(w.shape[0]))
@@ -459,7 +505,48 @@ def _eye(n: int, exact: bool):
     return out
 
 
+def _dense(w) -> np.ndarray:
+    return w.toarray() if sparse.issparse(w) else w
+
+
+def _nnz(w) -> int:
+    return int(w.count_nonzero()) if sparse.issparse(w) else int(np.count_nonzero(w))
+
+
+def _max_abs(w) -> float:
+    if sparse.issparse(w):
+        return float(np.max(np.abs(w.data), initial=0.0))
+    return float(np.max(np.abs(w), initial=0.0))
+
+
+def _affine(h: np.ndarray, w, b: np.ndarray) -> np.ndarray:
+    """h W^T + b for points h of shape (N, in), W dense or CSR."""
+    out = (w @ h.T).T if sparse.issparse(w) else h @ w.T
+    out = np.ascontiguousarray(out)
+    out += b
+    return out
+
+
+def _matmul(a, b):
+    """a @ b, sparse (CSR) when either factor is sparse."""
+    if sparse.issparse(a) or sparse.issparse(b):
+        return sparse.csr_matrix(sparse.csr_matrix(a) @ sparse.csr_matrix(b))
+    return a.dot(b)
+
+
+def _matvec(a, v: np.ndarray) -> np.ndarray:
+    return np.asarray(a @ v).reshape(-1) if sparse.issparse(a) else a.dot(v)
+
+
+def _vstack(blocks: list, exact: bool):
+    if any(sparse.issparse(b) for b in blocks):
+        return sparse.vstack([sparse.csr_matrix(b) for b in blocks], format="csr")
+    return np.vstack(blocks)
+
+
 def _block_diag(blocks: list, exact: bool):
+    if any(sparse.issparse(b) for b in blocks):
+        return sparse.block_diag([sparse.csr_matrix(b) for b in blocks], format="csr")
     rows = sum(b.shape[0] for b in blocks)
     cols = sum(b.shape[1] for b in blocks)
     out = _zeros((rows, cols), exact)
@@ -526,7 +613,7 @@ def compose(outer: ReluNet, inner: ReluNet) -> ReluNet:
     a, b = inner._parts(exact), outer._parts(exact)
     w_in, b_in = a[-1]
     w_out, b_out = b[0]
-    merged = (w_out.dot(w_in), w_out.dot(b_in) + b_out)
+    merged = (_matmul(w_out, w_in), _matvec(w_out, b_in) + b_out)
     return ReluNet._from_parts(a[:-1] + [merged] + b[1:], exact, f"{outer.name}∘{inner.name}")
 
 
@@ -568,7 +655,7 @@ def parallel(*nets: ReluNet, shared_input: bool = True) -> ReluNet:
     for i in range(depth + 1):
         ws = [pt[i][0] for pt in parts]
         bs = np.concatenate([pt[i][1] for pt in parts])
-        w = np.vstack(ws) if (i == 0 and shared_input) else _block_diag(ws, exact)
+        w = _vstack(ws, exact) if (i == 0 and shared_input) else _block_diag(ws, exact)
         layers.append((w, bs))
     name = "(" + ", ".join(n.name for n in nets) + ")"
     return ReluNet._from_parts(layers, exact, name)
@@ -598,6 +685,6 @@ def linear_combination(coefficients: Sequence, nets: Sequence[ReluNet]) -> ReluN
     combine = np.hstack([_eye(k, exact) * c for c in coeffs])
     parts = stacked._parts(exact)
     w, b = parts[-1]
-    parts[-1] = (combine.dot(w), combine.dot(b))
+    parts[-1] = (_matmul(combine, w), combine.dot(b))
     name = " + ".join(f"{c}*{n.name}" for c, n in zip(coefficients, nets))
     return ReluNet._from_parts(parts, exact, name)

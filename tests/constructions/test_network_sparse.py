@@ -1,0 +1,96 @@
+"""Sparse layers and filtered exact evaluation give the same results as the dense, full paths."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.sparse as sparse
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relunet.constructions import ReluNet, absolute_value, affine_net, compose, cube_bump, deepen, parallel
+from relunet.constructions.exact import evaluate_filtered
+from relunet.constructions.network import linear_combination
+from relunet.verify.strategies import relu_nets
+
+
+def _sparse_net(widths, seed, density=0.4):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        w = sparse.random(b, a, density=density, random_state=rng, format="csr")
+        w.data = np.round((w.data - 0.5) * 16) / 8  # dyadic, so dense float evaluation is exact-ish
+        layers.append((w, np.round(rng.normal(size=b) * 8) / 8))
+    return ReluNet(layers, name="sparse")
+
+
+def _dense_copy(net):
+    return ReluNet([(w.toarray(), b) for w, b in zip(net.weights, net.biases)])
+
+
+@settings(max_examples=40)
+@given(net=relu_nets(max_depth=3, max_width=6), seed=st.integers(0, 10**6))
+def test_filtered_exact_equals_full_exact_on_rational_nets(net, seed):
+    rng = np.random.default_rng(seed)
+    pts = [[Fraction(int(k), 8) for k in rng.integers(-24, 25, net.input_dim)] for _ in range(6)]
+    full = net.evaluate_exact(pts)  # small dense nets take the full path
+    assert (evaluate_filtered(net, np.array(pts, dtype=object)) == full).all()
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 10**6), widths=st.lists(st.integers(1, 30), min_size=1, max_size=3))
+def test_sparse_nets_match_their_dense_copies(seed, widths):
+    net = _sparse_net([3, *widths, 2], seed)
+    dense = _dense_copy(net)
+    x = np.random.default_rng(seed).normal(size=(20, 3))
+    np.testing.assert_allclose(net(x), dense(x), rtol=1e-12, atol=1e-12)
+    assert (net.evaluate_exact(x) == dense.evaluate_exact(x)).all()  # filtered vs full path
+    assert net.size().nonzero == dense.size().nonzero and net.size().dense == dense.size().dense
+    assert net.size().max_abs_weight == dense.size().max_abs_weight
+
+
+def test_calculus_with_sparse_parts():
+    net = _sparse_net([3, 40, 30, 2], 1)
+    dense = _dense_copy(net)
+    x = np.random.default_rng(2).normal(size=(30, 3))
+    p = parallel(net, dense)
+    assert p.is_sparse
+    np.testing.assert_allclose(p(x), np.hstack([net(x), dense(x)]), rtol=1e-12, atol=1e-12)
+    diff = compose(compose(absolute_value(), affine_net([[1, -1]])), net)
+    np.testing.assert_allclose(diff(x)[:, 0], np.abs(net(x)[:, 0] - net(x)[:, 1]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(linear_combination([2.0, -1.0], [net, dense])(x), net(x), rtol=1e-12, atol=1e-12)
+    deep = deepen(net, 5)
+    assert deep.depth == 5
+    np.testing.assert_allclose(deep(x), net(x), rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_module_round_trip_and_training_keeps_the_pattern():
+    net = _sparse_net([3, 25, 1], 3)
+    module = net.to_module()
+    x = torch.as_tensor(np.random.default_rng(4).normal(size=(10, 3)))
+    np.testing.assert_allclose(module(x).detach().numpy(), net(x.numpy()), rtol=1e-12, atol=1e-12)
+    back = ReluNet.from_module(module)
+    assert back.is_sparse and (back.weights[0] != net.weights[0]).nnz == 0
+    loss = module(x).pow(2).sum()
+    loss.backward()
+    assert module[0].values.grad.shape == module[0].values.shape
+
+
+def test_wide_bump_sum_evaluates_exactly_at_its_centres():
+    # 200 disjoint bumps: the net is wide (600 first-layer units), so evaluate_exact filters.
+    centres = [Fraction(2 * k + 1, 400) for k in range(200)]
+    bumps = [cube_bump([c], 0, Fraction(1, 400)) for c in centres]
+    heights = [Fraction(k % 7 - 3, 5) for k in range(200)]
+    net = linear_combination(heights, bumps)
+    assert max(net.widths) > 256
+    got = net.evaluate_exact([[c] for c in centres])[:, 0].tolist()
+    assert got == heights
+
+
+def test_exact_layers_refuses_huge_sparse_nets():
+    w = sparse.identity(3000, format="csr")
+    net = ReluNet([(w, np.zeros(3000)), (sparse.csr_matrix(np.ones((1, 3000))), np.zeros(1))])
+    with pytest.raises(ValueError, match="too many"):
+        net.exact_layers()
+    assert net.evaluate_exact([[1.0] * 3000])[0, 0] == 3000
