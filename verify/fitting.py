@@ -337,37 +337,42 @@ def _huber_lines(u: np.ndarray, V: np.ndarray, k: float,
         R = V[active] - (a[active, None] + b[active, None] * u)
         ks = ks_all[active][:, None]
         split = (R > ks).astype(np.int8) - (R < -ks).astype(np.int8)
-        # A full Newton step computed on the split that holds where it landed stopped at the
-        # stationary point of that quadratic piece of the objective: the minimum.
-        keep = ~(split == last_split[active]).all(axis=-1)
+        # Where the split is the one that the last full step was computed on, that step landed
+        # on the stationary point of the quadratic piece of F that holds the point: the
+        # minimum.  One more full step on it refines the rounding of that solve, and the row is
+        # finished.
+        landed = (split == last_split[active]).all(axis=-1)
         inl = (split == 0).astype(np.float64)
-        h00, h01, h11 = inl.sum(axis=-1), inl @ u, inl @ (u * u)
-        det = h00 * h11 - h01 * h01
+        m = inl.sum(axis=-1)
+        mu = (inl @ u) / np.maximum(m, 1.0)
+        uc = u - mu[:, None]  # centred on the inliers' mean, so that the solve is well conditioned
+        S = (inl * uc * uc).sum(axis=-1)
         # Fewer than two distinct x among the inliers: the Newton system is singular.
-        singular = keep & (det <= 1e-12 * np.maximum(h00 * h11, 1e-300))
+        singular = S <= 1e-12 * (inl @ (u * u))
         hard[active[singular]] = True
-        keep &= ~singular
-        active, R, ks, split = active[keep], R[keep], ks[keep], split[keep]
-        h00, h01, h11, det = h00[keep], h01[keep], h11[keep], det[keep]
+        keep = ~singular
+        active, R, ks, split, landed = active[keep], R[keep], ks[keep], split[keep], landed[keep]
+        m, mu, uc, S = m[keep], mu[keep], uc[keep], S[keep]
         if not active.size:
             break
         aa, ba = a[active], b[active]
         psi = np.clip(R, -ks, ks)
         ga, gb = psi.sum(axis=-1), psi @ u  # minus the gradient
-        da = (h11 * ga - h01 * gb) / det
-        db = (h00 * gb - h01 * ga) / det
+        # Newton step in the coordinates (a + b mu, b), where the inliers' Hessian is diagonal.
+        db = (psi * uc).sum(axis=-1) / S
+        da = ga / m - db * mu
         step = da[:, None] + db[:, None] * u
-        # A full step that moves the residuals by no more than their rounding finishes the row
-        # (a point on the boundary |r| = ks can flip the split back and forth; psi is
+        # A full step that moves the residuals by no more than their rounding also finishes the
+        # row (a point on the boundary |r| = ks can flip the split back and forth; psi is
         # continuous there, so the gradient at the end of such a step is at the rounding level).
-        small = np.max(np.abs(step), axis=-1) <= 64 * eps * (vmax[active] + np.abs(aa)
-                                                              + np.abs(ba) * umax)
+        done = landed | (np.max(np.abs(step), axis=-1)
+                         <= 64 * eps * (vmax[active] + np.abs(aa) + np.abs(ba) * umax))
         # Armijo backtracking: the largest step 2^-j that decreases the objective enough.
         # The full step is tried first; only the rows where it fails search further.
         obj0 = _huber_objective(R, ks)
         slope0 = ga * da + gb * db  # minus the directional derivative, >= 0
         t = np.ones_like(aa)
-        fail = (_huber_objective(R - step, ks) > obj0 - 1e-4 * slope0) & ~small
+        fail = (_huber_objective(R - step, ks) > obj0 - 1e-4 * slope0) & ~done
         if fail.any():
             Rt = R[fail, None, :] - steps[None, 1:, None] * step[fail, None, :]
             objt = _huber_objective(Rt, ks[fail, :, None])
@@ -377,7 +382,7 @@ def _huber_lines(u: np.ndarray, V: np.ndarray, k: float,
         last_split[active] = np.where((t == 1.0)[:, None], split, 2)
         stalled = t == 0.0
         hard[active[stalled]] = True
-        active = active[~(small | stalled)]
+        active = active[~(done | stalled)]
     hard[active] = True
     rows = np.flatnonzero(hard)
     if rows.size:

@@ -165,8 +165,12 @@ def test_huber_estimate_solves_the_huber_equations(seed, n, outliers):
     mad = np.median(np.abs(r0 - np.median(r0))) / 0.6744897501960817
     ks = 1.345 * max(mad, 64 * np.finfo(float).eps * (1 + np.abs(v).max()))
     psi = np.clip(fit.residuals_, -ks, ks)
-    assert abs(psi.sum()) <= 1e-9 * (1 + ks * n)
-    assert abs(psi @ u) <= 1e-9 * (1 + ks * n * np.abs(u).max())
+    # To the rounding of the residuals (the worst case measured over 63000 draws used 1/20 of
+    # this): the solver reaches the minimum to machine precision, not merely approximately.
+    tol = 64 * np.finfo(float).eps * n * (np.abs(v).max() + abs(fit.intercept_)
+                                          + abs(fit.slope_) * np.abs(u).max())
+    assert abs(psi.sum()) <= tol
+    assert abs(psi @ u) <= tol * np.abs(u).max()
 
 
 @pytest.mark.parametrize("n", [3, 4, 5, 8, 15])
