@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import approximation, generalization
+from . import approximation, generalization, interpolation
 from .core import Bound
+
+# Topic modules that define BOUNDS: dict[name, factory]; each is merged into the catalogue.
+TOPIC_MODULES = (interpolation,)
 
 __all__ = ["CATALOGUE", "bound_names", "get_bound"]
 
@@ -23,7 +26,18 @@ def _entries() -> dict[str, Callable[[], Bound]]:
         "approx.bump.integral": approximation.bump_integral,
         "approx.bump.square_integral": approximation.bump_square_integral,
         "stat.minimax.holder": generalization.minimax_lower_bound,
+        "erm.rate.holder": generalization.holder_regression_rate,
+        "erm.rate.radial": generalization.radial_regression_rate,
+        "stat.rate.kohler_langer": generalization.kohler_langer_rate,
+        "stat.rate.composite": lambda: generalization.composite_rate([1, 2], [3, 1]),  # an example class
     }
+    for name, bound in generalization.kohler_langer_sizes().items():
+        entries[bound.name] = lambda name=name: generalization.kohler_langer_sizes()[name]
+    for module in TOPIC_MODULES:
+        for name, factory in module.BOUNDS.items():
+            if name in entries:
+                raise ValueError(f"bound name {name!r} is defined twice")
+            entries[name] = factory
     for family in (approximation.square_size, approximation.product_gate_size):
         for key in family():
             entries[family()[key].name] = lambda family=family, key=key: family()[key]
