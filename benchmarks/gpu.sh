@@ -11,3 +11,4 @@ python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name())
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$OUT/device.txt"
 python3 -m pytest -m gpu -q -p no:cacheprovider 2>&1 | tee "$OUT/gpu-tests.log"
 python3 benchmarks/bench_trainer.py --device cuda --out "$OUT/trainer-cuda.md" 2>&1 | tee "$OUT/bench.log"
+python3 benchmarks/bench_catapult.py --device cuda --out "$OUT/catapult-cuda.md" 2>&1 | tee "$OUT/bench-catapult.log"

@@ -12,7 +12,8 @@ What is here:
   (:func:`critical_learning_rate_for`, :func:`learning_rate_conversion`);
 * the uv model's exact one-step recurrences (:func:`uv_recurrence`), re-derived from GD on the
   weights in sympy (:func:`derive_uv_recurrence`), their thresholds 2/λ and 4/λ derived from
-  them (:func:`uv_thresholds`), and a vectorised float64 iteration (:func:`uv_iterate`);
+  them (:func:`uv_thresholds`), its fixed points (:func:`uv_fixed_points`) and a vectorised float64
+  iteration (:func:`uv_iterate`);
 * the weight-norm identity of 2-homogeneous (k-homogeneous) models (:func:`norm_identity`),
   its y = 0 upper bound and the loss above which the norm must fall;
 * the authors' sufficient upper edges of the catapult window (eqs. (154), (138), (163), (180),
@@ -66,6 +67,7 @@ __all__ = [
     "quadratic_residual_upper",
     "relu_upper",
     "uv_iterate",
+    "uv_fixed_points",
     "uv_max_learning_rate",
     "uv_recurrence",
     "uv_thresholds",
@@ -308,6 +310,40 @@ def uv_thresholds() -> dict[str, sp.Expr]:
     return {"eta_crit": sp.simplify(eta_crit), "eta_max": sp.simplify(roots[0])}
 
 
+def uv_fixed_points(y_zero: bool = True) -> list[dict[str, sp.Expr]]:
+    """Fixed points (f, λ) of the uv recurrence, solved in sympy.
+
+    With ``y_zero`` (x = 1, y = 0) the solutions are f = 0 for every λ (the minimum) and
+    f = ±2√m/η with ηλ = 4: the only other fixed points sit exactly on the edge c = 4, where the NTK
+    increment (η f²/m)(ηλ − 4) changes sign.  Without it, ε = 0 (f = y) for every λ is returned
+    (and no closed form is attempted for the rest).
+
+    Returns
+    -------
+    list of dict
+        Each maps "f" (and "lam" where it is determined) to an expression in ``UV_SYMBOLS``.
+
+    References
+    ----------
+    ``shared/theory/catapult.md`` §4.
+
+    Examples
+    --------
+    >>> pts = uv_fixed_points()
+    >>> sorted(str(p) for p in pts)
+    ["{'f': -2*sqrt(m)/eta, 'lam': 4/eta}", "{'f': 0}", "{'f': 2*sqrt(m)/eta, 'lam': 4/eta}"]
+    """
+    rec = uv_recurrence()
+    if not y_zero:
+        return [{"f": _y}]
+    sub = {_x: 1, _y: 0}
+    eqs = [sp.factor(rec["f"].subs(sub) - _f), sp.factor(rec["lam"].subs(sub) - _lamr)]
+    out = []
+    for sol in sp.solve(eqs, [_f, _lamr], dict=True):
+        out.append({("f" if k == _f else "lam"): sp.simplify(v) for k, v in sol.items()})
+    return out
+
+
 @lru_cache(maxsize=1)
 def _uv_step_functions():
     rec = uv_recurrence()
@@ -346,7 +382,7 @@ def uv_iterate(f0, lam0, eta, m, steps: int, x=1.0, y=0.0) -> tuple[np.ndarray, 
     arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (f0, lam0, eta, m, x, y)))
     for name, value in zip(("eta", "m"), (arrays[2], arrays[3])):
         if np.any(~(value > 0)):
-            raise ValueError(f"{name} = {value.reshape(-1)[np.argmax(~(value > 0))]!r} is out of range: "
+            raise ValueError(f"{name} = {float(value.reshape(-1)[np.argmax(~(value > 0))])!r} is out of range: "
                              f"{name} must be > 0")
     step_f, step_lam = _uv_step_functions()
     f_now, lam_now, eta_a, m_a, x_a, y_a = arrays
@@ -482,7 +518,7 @@ def quadratic_omega_upper() -> Bound:
 
 
 def quadratic_linear_upper() -> Bound:
-    """Quadratic model with a linear part: η < 4/(2|φ_eff|² + ζ²|θ0|²λ_max(ψ_eff²) + ζ²λ_max(ψ_eff²)(φ_eff·θ_f)²/|φ_eff|²).
+    """Quadratic model with a linear part: η < 4/(2|φ_eff|² + ζ²λ_max(ψ_eff²)(|θ0|² + (φ_eff·θ_f)²/|φ_eff|²)).
 
     ``theta_sq`` = |θ0|² of all trainable weights (θ_f and θ_m, as the authors' code takes it),
     ``phi_eff_sq`` = |φ_eff|², ``overlap_sq`` = (φ_eff·θ_f)².

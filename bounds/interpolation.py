@@ -98,8 +98,8 @@ def inverse_tau_union_bound() -> Bound:
     p, delta = symbol("p_max"), symbol("delta")
     return Bound("erm.deepening.inverse_tau", 4 * (_n * (_n - 1) * p / (2 * delta)) ** (1 / _d), "upper",
                  "largest weight ~ 1/tau", SOURCE + " §5.4", ("n",),
-                 {"n": Domain(lower=2, integer=True), "p_max": _POS, "delta": Domain(lower=0, upper=1, lower_closed=False,
-                                                                                      upper_closed=False), "d": _D})
+                 {"n": Domain(lower=2, integer=True), "p_max": _POS, "d": _D,
+                  "delta": Domain(lower=0, upper=1, lower_closed=False, upper_closed=False)})
 
 
 def bump_sum_nonzero() -> Bound:

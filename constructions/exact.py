@@ -20,10 +20,90 @@ from fractions import Fraction
 import numpy as np
 import scipy.sparse as sparse
 
-__all__ = ["evaluate_filtered", "float_with_error_bounds"]
+__all__ = ["ExactSparse", "evaluate_filtered", "float_with_error_bounds"]
 
 _U = 2.0**-53  # unit roundoff of float64
 _SAFETY = 1.01  # covers the few roundings made while computing the bound itself
+
+
+class ExactSparse:
+    """A sparse matrix of exact rationals: a CSR pattern plus a Fraction per stored entry.
+
+    The pattern's data are 1-based positions into `values`, so scipy's stacking operations
+    carry the exact values along.  Stored entries may be exactly 0.
+
+    Examples
+    --------
+    >>> a = ExactSparse.from_coo([0, 1], [1, 0], [Fraction(1, 3), Fraction(-2)], (2, 2))
+    >>> a.row(0)
+    (array([1], dtype=int32), [Fraction(1, 3)])
+    >>> ExactSparse.vstack([a, a]).shape
+    (4, 2)
+    """
+
+    def __init__(self, pattern: sparse.csr_matrix, values: np.ndarray):
+        self.pattern, self.values = pattern, values
+
+    @classmethod
+    def from_coo(cls, rows, cols, values, shape) -> ExactSparse:
+        vals = np.empty(len(values), dtype=object)
+        vals[:] = [v if isinstance(v, Fraction) else Fraction(v) for v in values]
+        pos = np.arange(1, len(vals) + 1, dtype=np.float64)
+        pattern = sparse.csr_matrix((pos, (np.asarray(rows), np.asarray(cols))), shape=shape)
+        return cls._canonical(pattern, vals)
+
+    @classmethod
+    def _canonical(cls, pattern, values: np.ndarray) -> ExactSparse:
+        pattern = sparse.csr_matrix(pattern)
+        pattern.sort_indices()
+        order = pattern.data.astype(np.int64) - 1
+        out = sparse.csr_matrix((np.arange(1, len(order) + 1, dtype=np.float64), pattern.indices.copy(),
+                                 pattern.indptr.copy()), shape=pattern.shape)
+        return cls(out, values[order])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.pattern.shape
+
+    def row(self, j: int):
+        lo, hi = self.pattern.indptr[j], self.pattern.indptr[j + 1]
+        return self.pattern.indices[lo:hi], list(self.values[lo:hi])
+
+    def to_float(self) -> sparse.csr_matrix:
+        """The float64 matrix (each value rounded to nearest)."""
+        data = np.array([float(v) for v in self.values], dtype=np.float64)
+        return sparse.csr_matrix((data, self.pattern.indices, self.pattern.indptr), shape=self.shape)
+
+    def to_dense(self) -> np.ndarray:
+        out = np.empty(self.shape, dtype=object)
+        out.fill(Fraction(0))
+        for j in range(self.shape[0]):
+            cols, vals = self.row(j)
+            out[j, cols] = vals
+        return out
+
+    @classmethod
+    def _combine(cls, parts: list, op) -> ExactSparse:
+        offset, mats, vals = 0, [], []
+        for p in parts:
+            m = p.pattern.copy()
+            m.data = m.data + offset
+            offset += len(p.values)
+            mats.append(m)
+            vals.append(p.values)
+        return cls._canonical(op(mats), np.concatenate(vals) if vals else np.empty(0, dtype=object))
+
+    @classmethod
+    def vstack(cls, parts: list) -> ExactSparse:
+        return cls._combine(parts, lambda m: sparse.vstack(m, format="csr"))
+
+    @classmethod
+    def hstack(cls, parts: list) -> ExactSparse:
+        return cls._combine(parts, lambda m: sparse.hstack(m, format="csr"))
+
+    @classmethod
+    def block_diag(cls, parts: list) -> ExactSparse:
+        return cls._combine(parts, lambda m: sparse.block_diag(m, format="csr"))
 
 
 def _gamma(m: np.ndarray | int) -> np.ndarray:
@@ -35,7 +115,19 @@ def _csr(w) -> sparse.csr_matrix:
     return w if sparse.isspmatrix_csr(w) else sparse.csr_matrix(w)
 
 
-def float_with_error_bounds(net, pts: np.ndarray, input_error: np.ndarray):
+class _BoundPlan:
+    """Per-layer data of the float pass with error bounds, computed once per net."""
+
+    def __init__(self, net):
+        self.layers = []
+        for w, b in zip(net.weights[:-1], net.biases[:-1]):
+            cw = _csr(w)
+            # products plus the bias per row, plus 2 for the rounding of exact weights to float64
+            gamma = _gamma(np.diff(cw.indptr) + 3)
+            self.layers.append((cw, abs(cw), np.asarray(b)[:, None], np.abs(np.asarray(b))[:, None], gamma[:, None]))
+
+
+def float_with_error_bounds(net, pts: np.ndarray, input_error: np.ndarray, plan: _BoundPlan | None = None):
     """Hidden pre-activations in float64 with bounds on their distance to the exact values.
 
     Parameters
@@ -46,18 +138,14 @@ def float_with_error_bounds(net, pts: np.ndarray, input_error: np.ndarray):
 
     Returns
     -------
-    list of (z, bound) pairs, one per hidden layer, each (N, width).
+    list of (z, bound) pairs, one per hidden layer, each of shape (width, N) (units first).
     """
-    h, err = pts, input_error
+    plan = plan or _BoundPlan(net)
+    h, err = np.ascontiguousarray(pts.T), np.ascontiguousarray(input_error.T)
     out = []
-    for w, b in zip(net.weights[:-1], net.biases[:-1]):
-        cw = _csr(w)
-        aw = abs(cw)
-        terms = np.diff(cw.indptr) + 1  # products plus the bias, per row
-        z = np.ascontiguousarray((cw @ h.T).T) + b
-        magnitude = np.ascontiguousarray((aw @ np.abs(h).T).T) + np.abs(b)
-        propagated = np.ascontiguousarray((aw @ err.T).T)
-        bound = _SAFETY * (propagated + _gamma(terms) * magnitude) + 1e-300
+    for cw, aw, b, ab, gamma in plan.layers:
+        z = cw @ h + b
+        bound = _SAFETY * (aw @ err + gamma * (aw @ np.abs(h) + ab)) + 1e-300
         out.append((z, bound))
         h = np.maximum(z, 0.0)
         err = bound  # ReLU is 1-Lipschitz
@@ -68,24 +156,29 @@ class _ExactLayers:
     """Row access to each layer's weights as Fractions (exact rational weights when the net has them)."""
 
     def __init__(self, net):
-        self.rational = net._exact
+        self.rational = net.exact_rows()
         self.csr = [_csr(w) for w in net.weights]
         self.biases = net.biases
-        self._cache: dict[tuple[int, int], tuple[np.ndarray, list[Fraction], Fraction]] = {}
+        self._cache: dict[tuple[int, int], tuple[dict[int, Fraction], Fraction]] = {}
 
-    def row(self, layer: int, j: int):
+    def row(self, layer: int, j: int) -> tuple[dict[int, Fraction], Fraction]:
+        """Row j of a layer as {column: exact weight} and the exact bias."""
         key = (layer, j)
         if key not in self._cache:
-            w = self.csr[layer]
-            cols = w.indices[w.indptr[j]:w.indptr[j + 1]]
             if self.rational is not None:
                 wq, bq = self.rational[layer]
-                vals = [wq[j, c] for c in cols]
+                if isinstance(wq, ExactSparse):
+                    cols, vals = wq.row(j)
+                else:
+                    cols = self.csr[layer].indices[self.csr[layer].indptr[j]:self.csr[layer].indptr[j + 1]]
+                    vals = [wq[j, c] for c in cols]
                 bias = bq[j]
             else:
+                w = self.csr[layer]
+                cols = w.indices[w.indptr[j]:w.indptr[j + 1]]
                 vals = [Fraction(float(v)) for v in w.data[w.indptr[j]:w.indptr[j + 1]]]
                 bias = Fraction(float(self.biases[layer][j]))
-            self._cache[key] = (cols, vals, bias)
+            self._cache[key] = ({int(c): v for c, v in zip(cols, vals)}, bias)
         return self._cache[key]
 
 
@@ -97,24 +190,36 @@ def _point_exact(layers: _ExactLayers, point: list[Fraction], inactive: list[np.
     for layer in range(n_layers, 0, -1):
         w = layers.csr[layer]
         rows = needed[layer]
-        if len(rows):
+        if len(rows) == 1:
+            cols = w.indices[w.indptr[rows[0]]:w.indptr[rows[0] + 1]]
+        elif len(rows):
             cols = np.unique(np.concatenate([w.indices[w.indptr[j]:w.indptr[j + 1]] for j in rows]))
         else:
             cols = np.empty(0, dtype=np.int64)
         needed[layer - 1] = cols[~inactive[layer - 1][cols]]
-    values: dict[int, Fraction] = dict(enumerate(point))
+    values: dict[int, Fraction] = {i: v for i, v in enumerate(point) if v}
     for layer in range(n_layers + 1):
         new: dict[int, Fraction] = {}
         for j in needed[layer]:
-            cols, vals, bias = layers.row(layer, int(j))
+            weights, bias = layers.row(layer, int(j))
             total = bias
-            for c, v in zip(cols, vals):
-                x = values.get(int(c))
-                if x:  # absent means certified inactive: exactly 0
-                    total += v * x
-            new[int(j)] = total if layer == n_layers or total > 0 else Fraction(0)
+            # absent inputs are exactly 0 (certified inactive, or computed as 0): walk the shorter side
+            if len(values) < len(weights):
+                for c, x in values.items():
+                    w = weights.get(c)
+                    if w is not None:
+                        total += w * x
+            else:
+                for c, w in weights.items():
+                    x = values.get(c)
+                    if x is not None:
+                        total += w * x
+            if layer == n_layers:
+                new[int(j)] = total
+            elif total > 0:
+                new[int(j)] = total
         values = new
-    return [values[j] for j in range(output_dim)]
+    return [values.get(j, Fraction(0)) for j in range(output_dim)]
 
 
 def evaluate_filtered(net, points: np.ndarray) -> np.ndarray:
@@ -125,12 +230,14 @@ def evaluate_filtered(net, points: np.ndarray) -> np.ndarray:
     input_error = np.array([[0.0 if Fraction(float(v)) == v else _U * abs(float(v)) + 1e-300 for v in row]
                             for row in pts_q]).reshape(-1, net.input_dim)
     layers = _ExactLayers(net)
+    plan = _BoundPlan(net)
     out = np.empty((len(pts_q), net.output_dim), dtype=object)
-    chunk = max(1, (1 << 21) // max(max(net.widths, default=1), 1))
+    chunk = max(1, (1 << 22) // max(max(net.widths, default=1), 1))
     for start in range(0, len(pts_q), chunk):
         stop = min(start + chunk, len(pts_q))
-        bounds = float_with_error_bounds(net, pts_f[start:stop], input_error[start:stop])
+        bounds = float_with_error_bounds(net, pts_f[start:stop], input_error[start:stop], plan)
+        masks = [z + e < 0 for z, e in bounds]
         for i in range(start, stop):
-            inactive = [(z[i - start] + e[i - start] < 0) for z, e in bounds]
+            inactive = [m[:, i - start] for m in masks]
             out[i] = _point_exact(layers, pts_q[i], inactive, net.depth, net.output_dim)
     return out

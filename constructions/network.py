@@ -177,6 +177,7 @@ class ReluNet:
         self.weights: tuple = tuple(weights)
         self.biases: tuple[np.ndarray, ...] = tuple(biases)
         self._exact = tuple(exact) if keep_exact else None
+        self._exact_rows = None  # set by from_exact: exact weights kept beside rounded floats
         self.name = name or "ReluNet"
 
     # -- construction helpers -------------------------------------------------------------
@@ -188,6 +189,7 @@ class ReluNet:
         net.biases = tuple(_to_float(b) for _, b in parts)
         net._exact = tuple((np.asarray(w, dtype=object), np.asarray(b, dtype=object))
                            for w, b in parts) if exact else None
+        net._exact_rows = None
         net.name = name
         return net
 
@@ -206,12 +208,46 @@ class ReluNet:
         if self._exact is not None:
             return self._exact
         entries = sum(w.shape[0] * w.shape[1] for w in self.weights)
+        rows = self._exact_rows
         if entries > _DENSE_EXACT_LIMIT:
             raise ValueError(
                 f"this net has {entries} weight entries, too many for dense exact layers "
                 f"(limit {_DENSE_EXACT_LIMIT}): use evaluate_exact, which evaluates only the units it needs"
             )
+        if rows is not None:
+            return tuple((w if isinstance(w, np.ndarray) else w.to_dense(), b) for w, b in rows)
         return tuple((_to_exact(_dense(w)), _to_exact(b)) for w, b in zip(self.weights, self.biases))
+
+    def exact_rows(self):
+        """Exact layers for row access: dense Fraction arrays or ExactSparse, or None (use the floats)."""
+        return self._exact_rows if self._exact_rows is not None else self._exact
+
+    @classmethod
+    def from_exact(cls, layers: Sequence[tuple], name: str = "ReluNet") -> ReluNet:
+        """A net whose exact weights are given as ExactSparse matrices (or dense Fraction arrays).
+
+        The float64 weights are the exact ones rounded to nearest; `evaluate_exact` uses the
+        exact ones.  The network calculus (compose, parallel, ...) works on the floats only.
+        """
+        from .exact import ExactSparse
+
+        floats, rows = [], []
+        for i, (w, b) in enumerate(layers):
+            bq = np.empty(len(b), dtype=object)
+            bq[:] = [v if isinstance(v, Fraction) else Fraction(v) for v in b]
+            if isinstance(w, ExactSparse):
+                wf = w.to_float()
+            else:
+                w = _to_exact(np.atleast_2d(np.asarray(w, dtype=object)))
+                wf = _to_float(w)
+            floats.append((wf, np.array([float(v) for v in bq], dtype=np.float64)))
+            rows.append((w, bq))
+            if i > 0 and w.shape[1] != rows[i - 1][0].shape[0]:
+                raise ValueError(f"layers[{i}]: W expects {w.shape[1]} inputs but layer {i - 1} "
+                                 f"has {rows[i - 1][0].shape[0]} outputs")
+        net = cls(floats, name=name)
+        net._exact_rows = tuple(rows)
+        return net
 
     @property
     def is_sparse(self) -> bool:
@@ -273,12 +309,14 @@ class ReluNet:
         pts = arr.reshape(-1, self.input_dim)
         out = np.empty((pts.shape[0], self.output_dim), dtype=np.float64)
         chunk = self._chunk()
+        columns = [b[:, None] for b in self.biases]
         for start in range(0, pts.shape[0], chunk):
-            h = pts[start:start + chunk]
-            for w, b in zip(self.weights[:-1], self.biases[:-1]):
-                h = _affine(h, w, b)
+            h = np.ascontiguousarray(pts[start:start + chunk].T)  # units first: W h, no transposes
+            for w, b in zip(self.weights[:-1], columns[:-1]):
+                h = w @ h
+                h += b
                 np.maximum(h, 0.0, out=h)
-            out[start:start + chunk] = _affine(h, self.weights[-1], self.biases[-1])
+            out[start:start + chunk] = (self.weights[-1] @ h + columns[-1]).T
         out = out.reshape(*lead, self.output_dim)
         if flat and self.output_dim == 1:
             return out[..., 0]
@@ -319,7 +357,8 @@ class ReluNet:
             pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
         if pts.shape[-1] != self.input_dim:
             raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
-        if arithmetic == "rational" and (self.is_sparse or max(self.widths, default=0) > 256):
+        if arithmetic == "rational" and (self.is_sparse or max(self.widths, default=0) > 256
+                                         or self._exact_rows is not None):
             from .exact import evaluate_filtered
 
             return evaluate_filtered(self, pts)

@@ -43,12 +43,14 @@ def per_model_loss(out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, los
         "logistic"; (K, n) class indices for "cross_entropy".
     weight : (K, n) sample weights, 1/n_k on the valid samples of model k and 0 elsewhere.
     loss : {"mse", "logistic", "cross_entropy"}
-        "mse" is (1/(2 n_k)) Σ_a |f(x_a) - y_a|^2 (summed over outputs), the convention of
-        catapult.md §2; "logistic" is (1/n_k) Σ log(1 + exp(-y f)) for a scalar output;
+        "mse" is (1/(2 n_k o)) Σ_a |f(x_a) - y_a|^2 with o outputs (for one output the
+        convention (1/2n) Σ ε² of catapult.md §2; for o outputs the 1/(2nk) normalisation of
+        catapult.md §2, under which the effective kernel is the normalised NTK of
+        :mod:`relunet.constructions.spectral` and η_crit = 2/λ_max for any o); "logistic" is (1/n_k) Σ log(1 + exp(-y f)) for a scalar output;
         "cross_entropy" is (1/n_k) Σ -log softmax(f)_y.
     """
     if loss == "mse":
-        return 0.5 * ((out - y) ** 2).sum(-1).mul(weight).sum(-1)
+        return 0.5 * ((out - y) ** 2).mean(-1).mul(weight).sum(-1)
     if loss == "logistic":
         signs = torch.where(y > 0, 1.0, -1.0).to(out.dtype)
         return torch.nn.functional.softplus(-signs * out[..., 0]).mul(weight).sum(-1)
@@ -116,6 +118,10 @@ class BatchedTrainer:
     dtype : torch.dtype
         float64 (default) or float32.
     betas, eps : Adam's parameters.
+    weight_decay : float or sequence of K floats
+        Decoupled weight decay λ >= 0 (Loshchilov and Hutter 2019): every step also subtracts
+        lr λ θ from all parameters (for "gd" and "sgd" the same as an L2 penalty λ|θ|²/2);
+        0 (the default) changes nothing.
     seed : int
         Seeds the minibatch generators: model k uses ``numpy.random.default_rng([seed, s_k])``
         with s_k its init seed (or its index k when `params` are given).
@@ -150,7 +156,7 @@ class BatchedTrainer:
                  divergence_cap: float = 1e10, tol: float | None = None,
                  time_budget: float | None = None, check_every: int = 50, device="cpu",
                  dtype: torch.dtype = torch.float64, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, seed: int = 0, progress: bool | None = None):
+                 eps: float = 1e-8, weight_decay=0.0, seed: int = 0, progress: bool | None = None):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer = {optimizer!r} is not allowed: use one of {OPTIMIZERS}")
         if loss not in LOSSES:
@@ -176,6 +182,10 @@ class BatchedTrainer:
         self.divergence_cap, self.tol, self.time_budget = float(divergence_cap), tol, time_budget
         self.check_every, self.device, self.dtype = int(check_every), device, dtype
         self.betas, self.eps, self.seed, self.progress = betas, eps, seed, progress
+        decay = np.asarray(weight_decay, dtype=float).reshape(-1)
+        if decay.size == 0 or not np.all(np.isfinite(decay)) or np.any(decay < 0):
+            raise ValueError(f"weight_decay = {weight_decay!r} is out of range: give finite values >= 0")
+        self.weight_decay = weight_decay
 
     # -- setup ------------------------------------------------------------------------------------
     def _device(self) -> torch.device:
@@ -188,7 +198,8 @@ class BatchedTrainer:
 
     def _data(self, x, y, mask, k: int, device) -> _Data:
         x = torch.as_tensor(x, dtype=self.dtype, device=device)
-        if x.ndim == 2:
+        shared = x.ndim == 2  # one (n, d) data set for all models; then y may be (n,) or (n, out)
+        if shared:
             x = x.expand(k, *x.shape)
         if x.ndim != 3 or x.shape[0] != k or x.shape[2] != self.model.input_dim:
             raise ValueError(f"x has shape {tuple(x.shape)}: expected (K={k}, n, {self.model.input_dim}) "
@@ -196,15 +207,15 @@ class BatchedTrainer:
         n = x.shape[1]
         if self.loss == "mse":
             y = torch.as_tensor(y, dtype=self.dtype, device=device)
-            if y.ndim == x.ndim - 1 and self.model.output_dim == 1:
+            if y.ndim == (1 if shared else 2) and self.model.output_dim == 1:
                 y = y.unsqueeze(-1)
-            if y.ndim == 2:
+            if shared and y.ndim == 2:
                 y = y.expand(k, *y.shape)
             want = (k, n, self.model.output_dim)
         else:
             y = torch.as_tensor(y, device=device)
             y = y.to(self.dtype) if self.loss == "logistic" else y.long()
-            if y.ndim == 1:
+            if shared and y.ndim == 1:
                 y = y.expand(k, *y.shape)
             want = (k, n)
         if tuple(y.shape) != want:
@@ -246,6 +257,10 @@ class BatchedTrainer:
         data = self._data(x, y, mask, k, device)
         lr = _per_model("lr", self.lr, k, self.dtype, device)
         scale = _per_model("loss_scale", self.loss_scale, k, self.dtype, device)
+        decay = torch.as_tensor(self.weight_decay, dtype=self.dtype, device=device).reshape(-1)
+        if decay.numel() not in (1, k):
+            raise ValueError(f"weight_decay has {decay.numel()} entries: give one value or one per model (K = {k})")
+        decay = decay.expand(k) if bool(torch.any(decay > 0)) else None
         # Model i draws its minibatches from its own stream, keyed by its init seed when given,
         # so a model draws the same batches whether it trains alone or among others.
         keys = seeds if seeds is not None else list(range(k))
@@ -281,7 +296,7 @@ class BatchedTrainer:
                     last_recorded = step
                 if step == self.steps:
                     break
-                self._update(params, grads, lr, frozen, adam, step)
+                self._update(params, grads, lr, frozen, adam, step, decay)
                 if (step + 1) % self.check_every == 0:
                     bar.update(self.check_every)
                     if self.time_budget is not None and time.perf_counter() - start > self.time_budget:
@@ -353,7 +368,7 @@ class BatchedTrainer:
             mask = data.weight > 0
             buffers["ntk_top"][slot] = top_ntk_eigenvalues(self.model, params, data.x, k=1, mask=mask)[:, 0]
 
-    def _update(self, params, grads, lr, frozen, adam, step: int) -> None:
+    def _update(self, params, grads, lr, frozen, adam, step: int, decay=None) -> None:
         keep = frozen
         with torch.no_grad():
             for name, p in params.items():
@@ -371,6 +386,8 @@ class BatchedTrainer:
                     v_hat = v / (1 - b2 ** (step + 1))
                     step_vec = rate * m_hat / (v_hat.sqrt() + self.eps)
                 new = p - step_vec
+                if decay is not None:
+                    new = new - rate * decay.view(shape) * p
                 p.copy_(torch.where(keep.view(shape), p, new))
 
 

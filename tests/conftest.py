@@ -6,8 +6,13 @@ deadline, more examples).  Choose with ``HYPOTHESIS_PROFILE=ci``.
 
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# Many small torch ops: OpenMP threads that spin while waiting slow them down by 10-30x as soon
+# as another process competes for the two cores (measured); passive waiting avoids that.  This
+# must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile(

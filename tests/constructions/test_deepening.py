@@ -1,0 +1,108 @@
+"""The deepening construction: exact interpolation, locality, both realisations, duplicates."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relunet.bounds import interpolation as ib
+from relunet.constructions.deepening import (
+    bump_sum,
+    bump_values,
+    choose_tau,
+    deepen_interpolant,
+    separation,
+)
+from relunet.constructions.estimators import partition_estimator
+from relunet.constructions.regression import RegressionProblem, holder_target
+
+
+def _data(d, n, seed, sigma=0.1):
+    prob = RegressionProblem(holder_target(1, d), sigma=sigma)
+    return prob, *prob.sample(n, seed)
+
+
+@settings(max_examples=12)
+@given(d=st.integers(1, 4), n=st.integers(2, 60), seed=st.integers(0, 10**6))
+def test_exact_interpolation_and_locality(d, n, seed):
+    prob, x, y = _data(d, n, seed)
+    f0 = partition_estimator(x, y, 1, bound=3.0)
+    F = deepen_interpolant(f0, x, y)
+    assert all(r == 0 for r in F.exact_residuals())
+    assert np.abs(F.wide(x).ravel() - F.labels).max() <= F.rounding_envelope()
+    # locality: off the bumps F is f0
+    z = np.random.default_rng(seed).random((300, d))
+    far = np.min(np.max(np.abs(z[:, None, :] - F.centres[None]), axis=2), axis=1) >= F.tau
+    assert np.abs(F.wide(z[far]) - f0(z[far])).max(initial=0.0) <= F.rounding_envelope()
+    # the closed-form evaluator is the network
+    np.testing.assert_allclose(F(z), F.wide(z).ravel(), rtol=0, atol=1e-12)
+
+
+def test_deep_realisation_computes_the_same_function_with_the_formula_size():
+    prob, x, y = _data(2, 40, 3)
+    f0 = partition_estimator(x, y, 1)
+    F = deepen_interpolant(f0, x, y)
+    deep = F.deep()
+    z = np.random.default_rng(0).random((200, 2))
+    np.testing.assert_allclose(deep(z), F.wide(z), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(deep(x).ravel(), y, rtol=0, atol=1e-10)
+    d0 = sum((w.shape[0] + 2) * (w.shape[1] + (2 if i else 0)) + w.shape[0] + 2 for i, w in enumerate(f0.weights[:-1]))
+    assert deep.size().dense == ib.deep_realisation_dense().evaluate(D0=d0, W_last=f0.widths[-1], n=40, d=2)
+    assert deep.depth == f0.depth + 2 * 40
+    assert max(deep.widths) == max(f0.widths[0] + 2, f0.widths[1] + 2, 4 * 2 + 2)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_wide_size_formula_and_largest_weight(d):
+    prob, x, y = _data(d, 150, d)
+    f0 = partition_estimator(x, y, 1)
+    F = deepen_interpolant(f0, x, y, exact=False)
+    # exact zeros drop out of the count: c_i = 0 (a sample alone in its cell) and zero biases
+    zeros = int(np.sum(F.coefficients == 0)) + int(np.sum(F.bumps.biases[0] == 0))
+    assert F.bumps.size().nonzero == ib.bump_sum_nonzero().evaluate(n=150, d=d) - zeros
+    assert F.wide.size().nonzero == f0.size().nonzero + F.bumps.size().nonzero
+    assert F.bumps.size().max_abs_weight == ib.wide_max_weight().evaluate(tau=F.tau)
+    assert F.wide.size().nonzero >= 150
+
+
+def test_separation_and_tau():
+    x = np.array([[0.0, 0.0], [0.25, 0.5], [0.3, 0.9]])
+    assert separation(x) == 0.4
+    tau = choose_tau(0.4, 3, 2)
+    assert tau <= 0.2 and tau <= 0.5 * 3 ** (-1.0) and tau == 2.0 ** np.floor(np.log2(tau))
+    with pytest.raises(ValueError, match="q_inf"):
+        choose_tau(0.0, 3, 2)
+
+
+def test_duplicates():
+    x = np.array([[0.1], [0.5], [0.1]])
+    f0 = partition_estimator(x, np.array([1.0, 2.0, 1.0]), 1, cells=2)
+    F = deepen_interpolant(f0, x, np.array([1.0, 2.0, 1.0]))
+    assert F.dropped_duplicates == 1 and len(F.centres) == 2
+    with pytest.raises(ValueError, match="no perfect global minimum"):
+        deepen_interpolant(f0, x, np.array([1.0, 2.0, 3.0]))
+
+
+def test_overlapping_bumps_do_not_interpolate():
+    prob, x, y = _data(1, 30, 5)
+    f0 = partition_estimator(x, y, 1)
+    wide_tau = 4 * separation(x)
+    G = deepen_interpolant(f0, x, y, tau=wide_tau, exact=False)
+    assert np.abs(G(x) - y).max() > 1e-3
+
+
+def test_bump_sum_exact_and_float_agree():
+    rng = np.random.default_rng(1)
+    c = rng.random((20, 3))
+    coef = rng.normal(size=20)
+    a = bump_sum(c, [Fraction(float(v)) for v in coef], 2.0**-6)
+    b = bump_sum(c, coef, 2.0**-6, exact=False)
+    z = rng.random((50, 3))
+    np.testing.assert_allclose(a(z), b(z), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b(z).ravel(), bump_values(c, coef, 2.0**-6, z), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="tau"):
+        bump_sum(c, coef, 0.0)
+    with pytest.raises(ValueError, match="coefficients"):
+        bump_sum(c, coef[:3], 0.1)

@@ -1,0 +1,102 @@
+"""The dlgn.* claims: registered, passing at small sizes, with negative controls that fail.
+
+The training claims (dlgn.accuracy, dlgn.hyperplane_attraction) are checked at the paper's n in
+the slow tier; by default only their machinery runs, at a size too small to decide the claim.
+"""
+
+import math
+
+import pytest
+
+import relunet.verify.claims.dlgn as claims  # noqa: F401  (registers the claims)
+from relunet.verify import check
+from relunet.verify.claim import get_claim
+
+IDS = ("dlgn.pathsum", "dlgn.halfspaces", "dlgn.piecewise", "dlgn.soft_to_hard", "dlgn.kernel", "dlgn.regions",
+       "dlgn.accuracy", "dlgn.hyperplane_attraction")
+
+
+@pytest.mark.parametrize("claim_id", IDS)
+def test_registered_with_sources_and_parameters(claim_id):
+    claim = get_claim(claim_id)
+    info = claim.describe()
+    assert info["source"] and info["statement"] and info["parameters"]
+    for p in claim.params:
+        p.validate(p.value_for("quick"))
+        p.validate(p.value_for("full"))
+
+
+def _controls_failed(verdicts):
+    return all(v.control is not None and v.control["failed"] for v in verdicts)
+
+
+@pytest.mark.parametrize(("claim_id", "params"), [
+    ("dlgn.pathsum", {"L": [1, 2, 4], "shapes": 2, "max_paths": 2000, "points": 8}),
+    ("dlgn.halfspaces", {"L": [2, 3], "models": 1}),
+    ("dlgn.piecewise", {"d": [2, 3], "points": 400}),
+    ("dlgn.kernel", {"L": [1, 2], "n": 20, "n_test": 5}),
+])
+def test_identity_claims_pass_with_failing_controls(claim_id, params):
+    verdicts = check(claim_id, **params)
+    assert _controls_failed(verdicts)
+    for v in verdicts:
+        assert v.measured <= v.tolerance and v.tolerance_reason
+
+
+def test_soft_to_hard_units_and_beta_zero_aggregate():
+    verdicts = check("dlgn.soft_to_hard", beta=[2.0, 300.0], models=3, points=30)
+    assert len(verdicts) == 3 and verdicts[-1].kind == "aggregate"
+    assert all(v.measured <= 1.0 for v in verdicts[:-1])
+    agg = verdicts[-1]
+    assert abs(agg.measured - 1.0) <= 0.05 and agg.ci[0] <= agg.measured <= agg.ci[1]
+    assert _controls_failed(verdicts)
+
+
+def test_regions_counts_and_circle(tmp_path):
+    claim = get_claim("dlgn.regions")
+    verdicts = claim.run(figure_dir=tmp_path, m=[2, 3], resolution=200, circle_steps=30)
+    assert [v.status for v in verdicts] == ["pass"] * 3, [v.message for v in verdicts]
+    for v in verdicts[:-1]:
+        assert v.data["cells"] == v.data["formula"]["cells"] <= v.data["affine_bound"]
+        assert v.data["central_cells"] == v.data["central_bound"] == 2 * v.data["N"]
+    circle = verdicts[-1].data["circle"]
+    assert circle["after"]["regions"] <= circle["after"]["paths"] == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dlgn.regions.counts.png", "dlgn.regions.lines.png", "dlgn.regions.paths.png"]
+
+
+SMALL_TRAINING = {"d": 15, "n": 600, "n_test": 200, "m": 6, "steps": 40, "batch": 100}
+
+
+def test_accuracy_machinery_at_a_small_size():
+    claim = get_claim("dlgn.accuracy")
+    (verdict,) = claim.run(tabular=0, **SMALL_TRAINING)
+    assert verdict.status in ("pass", "fail"), verdict.message
+    acc = verdict.data["accuracy"]
+    assert sorted(acc) == ["deep_linear", "dlgn", "linear", "relu", "sf"]
+    assert all(0.0 <= a <= 1.0 for a in acc.values())
+    assert verdict.predicted is None and "96.1" in verdict.message and verdict.control is not None
+
+
+def test_attraction_machinery_at_a_small_size():
+    claim = get_claim("dlgn.hyperplane_attraction")
+    (verdict,) = claim.run(**SMALL_TRAINING)
+    assert verdict.status in ("pass", "fail"), verdict.message
+    assert len(verdict.data["init"]) == len(verdict.data["trained"]) == 15
+    assert len(verdict.data["trend"]["stable_rank"]) == 4
+    # the decoy tree (random directions) is never attracted
+    assert verdict.data["decoy_ratio"] > 0.5
+    assert all(0 < d <= math.sqrt(2) for d in verdict.data["init"])
+
+
+@pytest.mark.slow
+def test_accuracy_at_the_papers_size():
+    """COB-ODT d = 20, n = 20k (SDI): DLGN >> linear models, comparable to ReLU (about 2 minutes on 2 cores)."""
+    (verdict,) = check("dlgn.accuracy")
+    assert verdict.data["accuracy"]["dlgn"] >= 0.85
+
+
+@pytest.mark.slow
+def test_hyperplane_attraction_at_the_quick_size():
+    (verdict,) = check("dlgn.hyperplane_attraction")
+    assert verdict.data["ratio"] <= 0.5 and verdict.data["root_most"]

@@ -1,0 +1,51 @@
+"""The erm.deepening claims run, can fail, and their negative controls fail."""
+
+import pytest
+
+import relunet.verify.claims.erm as erm_claims
+from relunet.verify import check, get_claim
+
+
+def test_interpolates_and_size_pass_with_controls():
+    for cid, params in (("erm.deepening.interpolates", {"d": [1, 3], "n": [120]}),
+                        ("erm.deepening.size", {"d": [1, 2], "n": [100]})):
+        verdicts = check(cid, **params)
+        assert all(v.control["failed"] for v in verdicts if v.kind == "unit")
+
+
+def test_extra_error_unit_matches_formula():
+    verdicts = check("erm.deepening.extra_error", d=[2], n=[256], seeds=2)
+    assert abs(verdicts[0].measured - verdicts[0].predicted) <= 4 * (verdicts[0].ci[1] - verdicts[0].measured) / 4
+
+
+def test_rate_sweep_runs_and_controls_fail():
+    verdicts = get_claim("erm.deepening.rate").run(d=[1], n=[128, 512, 2048], seeds=3, n_test=5000)
+    agg = verdicts[-1]
+    assert agg.kind == "aggregate" and agg.status in ("pass", "inconclusive")
+    assert agg.control["failed"]
+
+
+def test_a_wrong_size_formula_is_caught(monkeypatch):
+    from relunet.bounds import interpolation as ib
+
+    real = ib.bump_sum_nonzero
+
+    def off_by_n():
+        b = real()
+        return ib.Bound(b.name, b.expr + b.sym("n"), b.kind, b.quantity, b.source, b.variables, b.conditions)
+
+    monkeypatch.setattr(ib, "bump_sum_nonzero", off_by_n)
+    with pytest.raises(AssertionError):
+        check("erm.deepening.size", d=[2], n=[50])
+
+
+def test_non_interpolating_construction_is_caught(monkeypatch):
+    real = erm_claims.deepen_interpolant
+
+    def broken(base, x, y, **kw):
+        kw["tau"] = 0.5  # huge bumps: they overlap
+        return real(base, x, y, **kw)
+
+    monkeypatch.setattr(erm_claims, "deepen_interpolant", broken)
+    with pytest.raises(AssertionError):
+        check("erm.deepening.interpolates", d=[2], n=[60])
