@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import approximation, catapult, dlgn, generalization, interpolation
+from . import approximation, catapult, dlgn, generalization, interpolation, intrinsic
 from .core import Bound
 
 # Topic modules that define BOUNDS: dict[name, factory]; each is merged into the catalogue.
-TOPIC_MODULES = (interpolation, catapult, dlgn)
+TOPIC_MODULES = (interpolation, catapult, dlgn, intrinsic)
 
 __all__ = ["CATALOGUE", "bound_names", "get_bound"]
 

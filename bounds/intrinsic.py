@@ -30,9 +30,8 @@ C. J. Stone, "Optimal global rates of convergence for nonparametric regression",
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 
-import numpy as np
 import sympy as sp
 
 from .core import Bound, Domain, symbol
@@ -405,7 +404,8 @@ def covering_circle() -> Bound:
     --------
     >>> covering_circle().evaluate(R=1, eta=0.1)
     32.0
-    >>> round(covering_circle().evaluate(R=1, eta=0.001) * 0.001 / np.pi, 3)   # ≈ πR/η
+    >>> import math
+    >>> round(covering_circle().evaluate(R=1, eta=0.001) * 0.001 / math.pi, 3)   # ≈ πR/η
     1.0
     """
     return Bound("geometry.covering.circle",
@@ -475,7 +475,7 @@ def small_scale_exponent(bound: Bound, var: str) -> sp.Expr:
     return sp.simplify(-flipped.exponent("_m_inverse"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dimension_solver(name: str) -> Callable:
     bound = {"approx": approx_error(), "risk": erm_risk()}[name]
     var = {"approx": "S", "risk": "n"}[name]
@@ -534,4 +534,4 @@ BOUNDS: dict[str, Callable[[], Bound]] = {
     "geometry.covering.flat_torus": covering_flat_torus,
     **_family("localisation", localisation_interval),
 }
-"""Dotted names to factories, for the lead to merge into :data:`relunet.bounds.catalogue.CATALOGUE`."""
+"""Dotted names to factories, merged into :data:`relunet.bounds.catalogue.CATALOGUE`."""

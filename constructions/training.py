@@ -46,7 +46,8 @@ def per_model_loss(out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, los
         "mse" is (1/(2 n_k o)) Σ_a |f(x_a) - y_a|^2 with o outputs (for one output the
         convention (1/2n) Σ ε² of catapult.md §2; for o outputs the 1/(2nk) normalisation of
         catapult.md §2, under which the effective kernel is the normalised NTK of
-        :mod:`relunet.constructions.spectral` and η_crit = 2/λ_max for any o); "logistic" is (1/n_k) Σ log(1 + exp(-y f)) for a scalar output;
+        :mod:`relunet.constructions.spectral` and η_crit = 2/λ_max for any o); "logistic" is
+        (1/n_k) Σ log(1 + exp(-y f)) for a scalar output;
         "cross_entropy" is (1/n_k) Σ -log softmax(f)_y.
     """
     if loss == "mse":

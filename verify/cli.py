@@ -202,6 +202,8 @@ def _cmd_figures(args) -> int:
         raise UsageError(f"--out {args.out!r} cannot be created: {exc.strerror}") from None
     verdicts = run_claims(all_claims(), profile=args.profile, device=args.device, store=None,
                           figure_dir=out / "figures")
+    for v in verdicts:
+        print(v.summary())
     lines = ["# relunet figure gallery", "",
              f"Written by `relunet figures --profile {args.profile}`.", ""]
     for v in verdicts:
@@ -209,6 +211,7 @@ def _cmd_figures(args) -> int:
             rel = Path(f).relative_to(out) if Path(f).is_relative_to(out) else Path(f)
             lines += [f"## {v.claim} ({v.status})", "", f"![{v.claim}]({rel.as_posix()})", ""]
     (out / "index.md").write_text("\n".join(lines))
+    print(f"{sum(v.passed for v in verdicts)} of {len(verdicts)} verdicts passed")
     print(f"wrote {sum(len(v.figures) for v in verdicts)} figures and {out / 'index.md'}")
     return 0 if all(v.passed for v in verdicts) else 1
 

@@ -131,13 +131,54 @@ def _grid(box: np.ndarray, per_dim: int) -> np.ndarray:
     return np.stack([m.reshape(-1) for m in mesh], axis=1)
 
 
-def _ascent(module, target: Target, starts: np.ndarray, box: np.ndarray, steps: int,
-            step0: float, output: int) -> np.ndarray:
-    """Projected, backtracking normalized-gradient ascent on |net - f|, one step size per start."""
+def _candidates(box, grid: int, n_random: int, seed: int, candidates, dim: int):
+    """Grid and random points of the box (if any) and the caller's candidates, with their stage."""
+    parts, stages = [], []
+    if box is not None:
+        rng = np.random.default_rng(seed)
+        grid_pts = _grid(box, grid)
+        rand_pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((n_random, dim))
+        parts += [grid_pts, rand_pts]
+        stages += ["grid"] * len(grid_pts) + ["random"] * len(rand_pts)
+    if candidates is not None:
+        given = np.asarray(candidates, dtype=np.float64)
+        if given.ndim != 2 or given.shape[1] != dim or len(given) == 0 or not np.all(np.isfinite(given)):
+            raise ValueError(f"candidates has shape {given.shape}: expected finite points (n >= 1, {dim})")
+        parts.append(given)
+        stages += ["candidates"] * len(given)
+    return np.concatenate(parts), np.array(stages)
+
+
+def _first_step(box, grid: int, pts: np.ndarray, ascent_step) -> float:
+    if ascent_step is not None:
+        if not (isinstance(ascent_step, (int, float)) and math.isfinite(ascent_step) and ascent_step > 0):
+            raise ValueError(f"ascent_step = {ascent_step!r} is out of range: it must be a number > 0")
+        return float(ascent_step)
+    if box is not None:
+        return float(np.min(box[:, 1] - box[:, 0])) / (grid - 1)
+    spread = float(np.sqrt(np.mean(np.sum((pts - pts.mean(axis=0)) ** 2, axis=1))))
+    return 0.01 * spread if spread > 0 else 1e-3
+
+
+def _ascent(module, target: Target, starts: np.ndarray, box, steps: int,
+            step0: float, output: int, project: Callable | None = None) -> np.ndarray:
+    """Projected, backtracking normalized-gradient ascent on |net - f|, one step size per start.
+
+    Steps are mapped back by `project` when given, else clipped to `box` (if any).
+    """
     import torch
 
-    lo = torch.as_tensor(box[:, 0])
-    hi = torch.as_tensor(box[:, 1])
+    if project is not None:
+        def back(z):
+            return project(z)
+    elif box is not None:
+        lo, hi = torch.as_tensor(box[:, 0]), torch.as_tensor(box[:, 1])
+
+        def back(z):
+            return torch.minimum(torch.maximum(z, lo), hi)
+    else:
+        def back(z):
+            return z
     dtype = next(module.parameters()).dtype
 
     def err(z):
@@ -152,7 +193,7 @@ def _ascent(module, target: Target, starts: np.ndarray, box: np.ndarray, steps: 
         norm = g.norm(dim=1, keepdim=True)
         direction = torch.where(norm > 0, g / norm.clamp_min(1e-300), torch.zeros_like(g))
         with torch.no_grad():
-            proposal = torch.minimum(torch.maximum(x + step * direction, lo), hi)
+            proposal = back(x + step * direction)
             better = err(proposal) > e.detach()
             x = torch.where(better[:, None], proposal, x)
             step = torch.where(better[:, None], step * 1.5, step * 0.5)
@@ -248,7 +289,7 @@ def _exact_error(net: ReluNet, target: Target, point, output: int):
 def sup_error(
     net,
     target: Target,
-    domain,
+    domain=None,
     *,
     grid: int | None = None,
     n_random: int = 10_000,
@@ -258,6 +299,9 @@ def sup_error(
     exact: bool = True,
     polish: bool = True,
     output: int = 0,
+    candidates=None,
+    project: Callable | None = None,
+    ascent_step: float | None = None,
 ) -> SupError:
     """Find sup_{x in domain} |net(x) - f(x)| by grid, random points, ascent and polishing.
 
@@ -266,9 +310,11 @@ def sup_error(
     net : ReluNet or torch.nn.Module
         The network; a `ReluNet` also allows exact evaluation and polishing.
     target : Target
-        The function approximated.
-    domain : (lo, hi) or sequence of d pairs
-        The box searched.
+        The function approximated (or any object with ``dim``, ``numpy(x)`` and ``torch(x)``;
+        ``exact`` and ``polish`` need a `Target`).
+    domain : (lo, hi) or sequence of d pairs, optional
+        The box searched: its grid and random points are candidates and the ascent stays in
+        it.  May be None when `candidates` are given.
     grid : int, optional
         Grid points per dimension; by default 1000 for d = 1, 200 for d = 2 and about
         20000^(1/d) beyond.  The default grids avoid dyadic spacing, so the worst points of
@@ -286,6 +332,15 @@ def sup_error(
         Solve for the stationary point of the error in the linear region of the best points.
     output : int
         Which output coordinate of the net to compare.
+    candidates : array_like of shape (n, d), optional
+        Points of the searched set given by the caller (e.g. samples of a tube, where the
+        set is not a box); found_by is "candidates" for them.
+    project : callable, optional
+        torch (n, d) -> (n, d): maps an ascent step back into the searched set (instead of
+        clipping to `domain`).
+    ascent_step : float, optional
+        First step of the ascent; by default the grid spacing of `domain`, or without a domain
+        1/100 of the root-mean-square spread of the candidates.
 
     Returns
     -------
@@ -302,7 +357,9 @@ def sup_error(
     evaluate, module, dim, can_exact = _as_model(net)
     if target.dim != dim:
         raise ValueError(f"target.dim = {target.dim} does not match the net's input dim {dim}")
-    box = _box(domain, dim)
+    if domain is None and candidates is None:
+        raise ValueError("domain = None and candidates = None: give a domain box or candidate points")
+    box = _box(domain, dim) if domain is not None else None
     if grid is None:
         grid = {1: 1000, 2: 200}.get(dim, max(2, int(round(20000 ** (1 / dim)))))
     if int(grid) != grid or grid < 2:
@@ -310,18 +367,14 @@ def sup_error(
     for name, v in (("n_random", n_random), ("n_starts", n_starts), ("ascent_steps", ascent_steps)):
         if int(v) != v or v < 0:
             raise ValueError(f"{name} = {v!r} is out of range: {name} must be an integer >= 0")
-    rng = np.random.default_rng(seed)
-    grid_pts = _grid(box, int(grid))
-    rand_pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((int(n_random), dim))
-    pts = np.concatenate([grid_pts, rand_pts])
-    stage = np.array(["grid"] * len(grid_pts) + ["random"] * len(rand_pts))
+    pts, stage = _candidates(box, int(grid), int(n_random), seed, candidates, dim)
     errs = np.abs(_errors(evaluate, target, pts, output))
     order = np.argsort(-errs, kind="stable")[: max(int(n_starts), 1)]
     cand, cand_stage = pts[order], list(stage[order])
     evaluations = len(pts)
     if n_starts and ascent_steps:
-        spacing = float(np.min(box[:, 1] - box[:, 0])) / (grid - 1)
-        climbed = _ascent(module, target, cand, box, int(ascent_steps), spacing, output)
+        step0 = _first_step(box, int(grid), pts, ascent_step)
+        climbed = _ascent(module, target, cand, box, int(ascent_steps), step0, output, project)
         evaluations += 2 * int(ascent_steps) * len(cand)
         cand = np.concatenate([cand, climbed])
         cand_stage += ["ascent"] * len(climbed)
@@ -334,8 +387,9 @@ def sup_error(
     points = [list(cand[i]) for i in best]
     stages = [cand_stage[i] for i in best]
     if polish:
+        search_box = box if box is not None else np.tile([-np.inf, np.inf], (dim, 1))
         for i in best:
-            root = _polish(net, target, cand[i], box, output)
+            root = _polish(net, target, cand[i], search_box, output)
             if root is not None:
                 points.append(root)
                 stages.append("polish")
