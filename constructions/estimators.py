@@ -28,7 +28,7 @@ from .network import ReluNet, compose
 from .primitives import clip
 from .training import BatchedTrainer
 
-__all__ = ["cells_per_axis", "mlp_estimator", "mlp_to_relunet", "partition_estimator", "truncate"]
+__all__ = ["cells_per_axis", "mlp_estimator", "mlp_to_relunet", "partition_estimator", "truncate", "whole_cell_size"]
 
 
 def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -50,6 +50,23 @@ def cells_per_axis(n: int, r: float, d: int) -> int:
     10
     """
     return max(1, math.ceil(n ** (1.0 / (2 * r + d)) - 1e-9))
+
+
+def whole_cell_size(n: int, r: float, d: int) -> int:
+    """The sample size nearest n for which n^(1/(2r+d)) is a whole number of cells per axis.
+
+    Returns floor(k^(2r+d)) with k = round(n^(1/(2r+d))) >= 1, so that
+    ``cells_per_axis(result, r, d) == k`` and the cell side is exactly the rate theory's
+    n^(-1/(2r+d)) (up to the floor).  Rate sweeps use it: with ceil(n^(1/(2r+d))) cells at
+    arbitrary n the side jumps between n and n', which puts a staircase into the risk curve and
+    biases its fitted slope.
+
+    >>> whole_cell_size(1024, 1, 1), whole_cell_size(1024, 1, 2)
+    (1000, 1296)
+    """
+    power = 2 * r + d
+    k = max(1, round(n ** (1.0 / power)))
+    return int(math.floor(k**power + 1e-9))
 
 
 def partition_estimator(x, y, r: float, *, cells: int | None = None, bound: float | None = None) -> ReluNet:

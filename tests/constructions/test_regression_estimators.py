@@ -2,8 +2,16 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from relunet.constructions.estimators import cells_per_axis, mlp_estimator, partition_estimator, truncate
+from relunet.constructions.estimators import (
+    cells_per_axis,
+    mlp_estimator,
+    partition_estimator,
+    truncate,
+    whole_cell_size,
+)
 from relunet.constructions.network import ReluNet
 from relunet.constructions.regression import (
     RegressionProblem,
@@ -51,6 +59,15 @@ def test_partition_estimator_is_the_histogram_on_cell_interiors():
     bounded = partition_estimator(x, 10 * y, 1, cells=4, bound=1.0)
     assert np.abs(bounded(rng.random((500, 2)))).max() <= 1.0 + 1e-12
     assert cells_per_axis(1000, 1, 1) == 10
+
+
+@given(st.integers(1, 10**6), st.sampled_from([0.25, 0.5, 1.0, 1.5]), st.integers(1, 8))
+def test_whole_cell_size_gives_exactly_its_cells(n, r, d):
+    power = 2 * r + d
+    m = whole_cell_size(n, r, d)
+    k = max(1, round(n ** (1 / power)))
+    assert cells_per_axis(m, r, d) == k
+    assert m <= k**power + 1e-6 and m > (k - 0.5) ** power - 1  # the nearest whole-cell size, floored
 
 
 def test_partition_rate_slope_is_close_to_theory():

@@ -25,7 +25,7 @@ from relunet.bounds import generalization as gb
 from relunet.bounds import interpolation as ib
 from relunet.bounds.core import Domain
 from relunet.constructions.deepening import bump_values, choose_tau, deepen_interpolant, separation
-from relunet.constructions.estimators import mlp_to_relunet, partition_estimator
+from relunet.constructions.estimators import mlp_to_relunet, partition_estimator, whole_cell_size
 from relunet.constructions.models import StackedMLP
 from relunet.constructions.regression import RegressionProblem, holder_target
 from relunet.constructions.training import BatchedTrainer
@@ -248,7 +248,9 @@ def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
     path = ctx.figure_path("erm.deepening.weights")
     fig, ax = new_figure() if path is not None else (None, None)
     for d in sorted({u.data["d"] for u in rows}):
-        group = sorted((u for u in rows if u.data["d"] == d), key=lambda u: u.data["n"])
+        # requested sizes that round to the same whole-cell n give the same units: keep one
+        group = list({u.data["n"]: u for u in sorted((u for u in rows if u.data["d"] == d),
+                                                      key=lambda u: u.data["n"], reverse=True)}.values())[::-1]
         ns = [u.data["n"] for u in group]
         slope, ci = _slope_over_seeds(ns, [u.data["extra"] for u in group])
         inv_tau = [float(np.median(u.data["inverse_tau"])) for u in group]
@@ -292,7 +294,8 @@ def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
 
 
 def _rate_unit(p: dict, ctx) -> Outcome:
-    d, n, r = p["d"], p["n"], p["r"]
+    d, r = p["d"], p["r"]
+    n = whole_cell_size(p["n"], r, d) if p["whole_cells"] else p["n"]
     risks_f0, risks_F, ratios, checks = [], [], [], []
     for s in range(p["seeds"]):
         prob, f0, F = _build(d, n, r, p["sigma"], ctx.seed + 1000 * s, exact=False)
@@ -342,7 +345,9 @@ def _rate_aggregate(p: dict, units, ctx) -> Outcome | None:
     path = ctx.figure_path("erm.deepening.rate")
     fig, ax = new_figure() if path is not None else (None, None)
     for d in ds:
-        group = sorted((u for u in rows if u.data["d"] == d), key=lambda u: u.data["n"])
+        # requested sizes that round to the same whole-cell n give the same units: keep one
+        group = list({u.data["n"]: u for u in sorted((u for u in rows if u.data["d"] == d),
+                                                      key=lambda u: u.data["n"], reverse=True)}.values())[::-1]
         ns = np.array([u.data["n"] for u in group], dtype=float)
         alpha = float(gb.holder_regression_rate().subs(r=r, d=d).exponent("n"))
         s0, ci0 = _slope_over_seeds(ns, [u.data["risk_f0"] for u in group])
@@ -506,7 +511,11 @@ register(Claim(
               "and F fall like n^(-2r/(2r+d)) and risk(F)/risk(f0) tends to 1.",
     params=[Param("d", [1, 2], _D, "input dimension (sweep)", full=[1, 2, 3, 4], sweep=True),
             Param("n", [2**7, 2**8, 2**9, 2**10, 2**11, 2**12, 2**13], Domain(lower=8, upper=10**6, integer=True),
-                  "samples (sweep; >= 1.5 decades)", full=[2**8, 2**10, 2**12, 2**14, 2**16, 100_000], sweep=True),
+                  "samples (sweep; >= 1.5 decades), rounded to whole cells (whole_cells)",
+                  full=[2**8, 2**10, 2**12, 2**14, 2**16, 100_000], sweep=True),
+            Param("whole_cells", 1, Domain(lower=0, upper=1, integer=True),
+                  "1: round each n to the nearest k^(2r+d), so the partition's cell side is exactly "
+                  "n^(-1/(2r+d)); 0: use n as given (ceil(n^(1/(2r+d))) cells)"),
             Param("seeds", 5, Domain(lower=2, upper=200, integer=True), "data seeds per n", full=10),
             Param("n_test", 20_000, Domain(lower=1000, integer=True), "Monte Carlo test points", full=100_000),
             _R, _SIGMA],
