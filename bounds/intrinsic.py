@@ -52,6 +52,7 @@ __all__ = [
     "erm_risk",
     "erm_size",
     "federer_reach_inequality",
+    "foot_point_factor",
     "implied_dimension",
     "linearisation_error",
     "localisation_distortion",
@@ -77,6 +78,7 @@ _r = symbol("r")
 _tau = symbol("tau")
 _R = symbol("R")
 _eta = symbol("eta")
+_s = symbol("s")
 
 _POS = Domain(lower=0, lower_closed=False)
 _DIM = Domain(lower=1, integer=True)
@@ -377,6 +379,26 @@ def linearisation_error() -> Bound:
                  variables=("r",), conditions={"q": _Q, "r": _POS, "tau": _POS})
 
 
+def foot_point_factor() -> Bound:
+    """Contraction factor of the foot-point iteration of variant (b) on a sphere of radius τ.
+
+    For x = π(x) + tν with |t| <= qτ and a chart coordinate |h*| <= ρ of π(x), the Jacobian of
+    T_x at its fixed point has eigenvalues -t/τ and -(tτ + |h*|²)/(τ² - |h*|²), so the
+    iteration converges geometrically with factor at most (q + s²)/(1 - s²), s = ρ/τ < 1: the
+    "q + O(r/τ)" of intrinsic_dimension.md §5.2 (b), exact for spheres
+    (:mod:`relunet.constructions.foot_point`).
+
+    Examples
+    --------
+    >>> round(foot_point_factor().evaluate(q=0.5, s=0.2), 12)   # (0.5 + 0.04) / 0.96
+    0.5625
+    """
+    return Bound("intrinsic.footpoint.factor", (_q + _s**2) / (1 - _s**2), "upper",
+                 "geometric convergence factor of the foot-point iteration (sphere; s = chart radius / reach)",
+                 f"derived for relunet's variant (b), {THEORY} §5.2 and check 10",
+                 variables=("q",), conditions={"q": _Q, "s": Domain(lower=0, upper=1, upper_closed=False)})
+
+
 def federer_reach_inequality() -> Bound:
     """(G1): dist(y - p, T_pM) <= h²/(2τ) for p, y in M with |y - p| = h.
 
@@ -524,6 +546,7 @@ BOUNDS: dict[str, Callable[[], Bound]] = {
     "intrinsic.erm.risk": erm_risk,
     "intrinsic.erm.size": erm_size,
     "intrinsic.erm.ambient_risk": ambient_risk,
+    "intrinsic.footpoint.factor": foot_point_factor,
     "geometry.lipschitz": projection_lipschitz,
     "geometry.localisation": localisation_distortion,
     "geometry.linearisation": linearisation_error,

@@ -28,7 +28,8 @@ square root on a graded grid.  :class:`GridApproximant` is the D-variate contras
 piecewise-constant table on a grid of the bounding box (semi-explicit).  :func:`train_mlps`
 trains StackedMLPs on tube data with the batched trainer.
 
-Variant (b) (fixed charts and foot-point iteration, for α > 1) is not built.
+Variant (b) (fixed charts and foot-point iteration, for α > 1) is
+:class:`relunet.constructions.foot_point.FootPointNet` (round spheres, semi-explicit).
 
 References
 ----------

@@ -115,7 +115,13 @@ def _as_model(net):
                 out = module(torch.as_tensor(np.asarray(x), dtype=dtype))
             return out.double().cpu().numpy()
 
-        dim = next(m for m in module.modules() if isinstance(m, torch.nn.Linear)).in_features
+        dim = getattr(module, "input_dim", None)
+        if dim is None:
+            first = next((m for m in module.modules() if isinstance(m, torch.nn.Linear)), None)
+            if first is None:
+                raise ValueError(f"net is a {type(net).__name__} without an nn.Linear or an input_dim attribute: "
+                                 "cannot tell its input dimension")
+            dim = first.in_features
         return evaluate, module, dim, False
     raise ValueError(f"net is a {type(net).__name__}: expected a ReluNet or a torch.nn.Module")
 
@@ -179,7 +185,8 @@ def _ascent(module, target: Target, starts: np.ndarray, box, steps: int,
     else:
         def back(z):
             return z
-    dtype = next(module.parameters()).dtype
+    first = next(module.parameters(), None)
+    dtype = first.dtype if first is not None else torch.float64
 
     def err(z):
         return (module(z.to(dtype)).double()[:, output] - target.torch(z)).abs()

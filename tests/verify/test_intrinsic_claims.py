@@ -6,7 +6,8 @@ import relunet.verify.claims.intrinsic  # noqa: F401  (registers intrinsic.* and
 from relunet.verify import check
 from relunet.verify.claim import get_claim, select_claims
 
-IDS = ["geometry.projection", "geometry.lipschitz", "geometry.localisation", "geometry.invariance",
+IDS = ["intrinsic.footpoint.contraction", "intrinsic.approx.smooth",
+       "geometry.projection", "geometry.lipschitz", "geometry.localisation", "geometry.invariance",
        "geometry.reach", "geometry.covering", "intrinsic.approx.rate", "intrinsic.approx.ambient",
        "intrinsic.tube.q", "intrinsic.erm.rate", "intrinsic.train_on_manifold", "intrinsic.dimension"]
 
@@ -76,3 +77,10 @@ def test_quick_profile_of_the_explicit_claims():
 @pytest.mark.slow
 def test_full_profile_of_the_approximation_rate():
     check("intrinsic.approx.rate", profile="full")
+
+
+def test_foot_point_claims_pass_at_small_sizes():
+    check("intrinsic.footpoint.contraction", manifold=[0], q=[0.25, 0.75], points=100)
+    verdicts = check("intrinsic.approx.smooth", manifold=[0], pieces=[4, 8, 16], n_tube=300, ascent_steps=5)
+    agg = verdicts[-1]
+    assert agg.measured == pytest.approx(-2.0, abs=0.15) and agg.control["failed"]

@@ -98,3 +98,21 @@ def test_egop_of_a_function_of_the_projection_has_one_direction():
     assert eig[1] / eig[0] < 1e-3
     top = np.linalg.eigh(grads.T @ grads)[1][:, -1]
     assert abs(top @ m.tangent_basis(foot[None])[0][:, 0]) > 0.99
+
+
+class _NoLinear(torch.nn.Module):
+    """x -> |x_0| without parameters: the input dimension must come from `input_dim`."""
+
+    def forward(self, x):
+        return x[:, :1].abs()
+
+
+def test_modules_without_linear_layers_need_an_input_dim():
+    target = Target("Abs(x1)", 2)
+    net = _NoLinear()
+    pts = np.random.default_rng(0).random((50, 2))
+    with pytest.raises(ValueError, match="input_dim"):
+        sup_error(net, target, candidates=pts, exact=False, polish=False)
+    net.input_dim = 2
+    found = sup_error(net, target, candidates=pts, exact=False, polish=False, ascent_steps=3)
+    assert found.value == 0.0

@@ -1,3 +1,3 @@
 """The claims, one module per line of work; importing this package registers them all."""
 
-from . import approximation, catapult, dlgn, erm, geometry, intrinsic  # noqa: F401
+from . import approximation, catapult, dlgn, erm, foot_point, geometry, intrinsic  # noqa: F401
