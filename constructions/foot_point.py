@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from .manifolds import Circle, HolderFunction, Manifold, Sphere
+from .models import ArrayModule
 
 __all__ = ["FootPointNet", "smooth_function"]
 
@@ -67,7 +68,7 @@ def smooth_function(manifold: Manifold) -> HolderFunction:
     return HolderFunction(lambda p: p[:, 0] * p[:, 1] / radius**2, 2.0, None, 0.5, "p1 p2 / R^2")
 
 
-class FootPointNet(torch.nn.Module):
+class FootPointNet(ArrayModule):
     """f̂(x) = Σ_i w_i(x) Ĝ_i(h_i^(K)(x)): fixed charts, K foot-point iterations, local grids.
 
     Parameters
@@ -175,9 +176,14 @@ class FootPointNet(torch.nn.Module):
         return torch.einsum("pD,pDd->pd", foot[rows] - self._c[charts], self._V[charts]).numpy()
 
     def weights(self, x: torch.Tensor) -> torch.Tensor:
-        """Partition of unity w_i(x) (n, N), exact (the localisation of variant (a))."""
-        sq = ((x[:, None, :] - self._c[None]) ** 2).sum(-1)
-        gaps = sq - sq.min(dim=1, keepdim=True).values
+        """Partition of unity w_i(x) (n, N), exact (the localisation of variant (a)).
+
+        The gaps |x - c_i|² - min_j |x - c_j|² come from the affine a_i(x) = |c_i - b|² -
+        2⟨c_i - b, x - b⟩ (no (n, N, D) tensor, and no |x|² to cancel)."""
+        origin = torch.as_tensor(self.manifold.origin, dtype=x.dtype)
+        centred = self._c - origin
+        a = (centred**2).sum(-1)[None, :] - 2 * (x - origin) @ centred.T
+        gaps = a - a.min(dim=1, keepdim=True).values
         ramps = torch.relu(self.kappa * self.r**2 - gaps) / (self.kappa * self.r**2)
         return ramps / ramps.sum(dim=1, keepdim=True)
 
@@ -207,12 +213,6 @@ class FootPointNet(torch.nn.Module):
         h = self.iterates(x, rows, charts)[-1]
         local = w[rows, charts] * self._interpolate(h, charts)
         return torch.zeros(x.shape[0], dtype=local.dtype).index_add(0, rows, local)[:, None]
-
-    def __call__(self, x):  # numpy in, numpy out (as ReluNet); tensors pass through
-        if torch.is_tensor(x):
-            return super().__call__(x)
-        with torch.no_grad():
-            return super().__call__(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
 
     def size(self) -> dict:
         """What the net is made of: charts N, local grid values, the D-dependent weights."""

@@ -52,7 +52,7 @@ import scipy.sparse as sparse
 import torch
 
 from .manifolds import CoordinateGrid, HolderFunction, Manifold, ManifoldTarget
-from .models import StackedMLP
+from .models import ArrayModule, StackedMLP
 from .network import NetSize, ReluNet, compose, parallel
 from .primitives import piecewise_linear, product_gate, yarotsky_square
 from .training import BatchedTrainer
@@ -348,7 +348,7 @@ def _pure_projection(origin: np.ndarray, points: np.ndarray, values: np.ndarray,
     return net, vmax * rel_error + m_a * 4.0 ** (-steps)
 
 
-class SemiExplicitProjectionNet(torch.nn.Module):
+class SemiExplicitProjectionNet(ArrayModule):
     """The projection construction with exact min, division and products (for debugging).
 
     Not a pure ReLU network: ``size()`` lists the other operations.  The first layer (the
@@ -385,12 +385,6 @@ class SemiExplicitProjectionNet(torch.nn.Module):
             u = torch.einsum("nDd,knD->knd", self.charts, x[:, None, :] - self.centres[None])
             local = local + (u * self.slopes[None]).sum(-1)
         return (w * local).sum(dim=1, keepdim=True)
-
-    def __call__(self, x):
-        if isinstance(x, torch.Tensor):
-            return super().__call__(x)
-        with torch.no_grad():
-            return super().__call__(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
 
     def size(self) -> NetSize:
         n = self.values.shape[0]
@@ -445,28 +439,6 @@ class DistanceNet:
 
     def size(self) -> NetSize:
         return self.net.size()
-
-
-def _abs_square_layers(steps: int, half_width: float, dim: int):
-    """Layers of x -> Σ_l x_l² on [-X, X]^D: Yarotsky squares of |x_l|/X, scaled by X².
-
-    The square's first units σ(t - c), c >= 0, at t = |x|/X are σ(x/X - c) + σ(-x/X - c), so the
-    first layer doubles and no layer is spent on |x|.
-    """
-    sq = yarotsky_square(steps)
-    w0, b0 = sq.weights[0], sq.biases[0]
-    first_w = np.vstack([w0 / half_width, -w0 / half_width])
-    first_b = np.concatenate([b0, b0])
-    layers = [(np.kron(np.eye(dim), first_w), np.tile(first_b, dim))]
-    fold = np.hstack([np.eye(len(b0)), np.eye(len(b0))])
-    mids = list(zip(sq.weights[1:], sq.biases[1:]))
-    for i, (w, b) in enumerate(mids):
-        w_eff = w @ fold if i == 0 else w
-        if i == len(mids) - 1:
-            layers.append((np.tile(w_eff, (1, dim)) * half_width**2, np.array([b[0] * dim * half_width**2])))
-        else:
-            layers.append((np.kron(np.eye(dim), w_eff), np.tile(b, dim)))
-    return layers
 
 
 def distance_net(manifold: Manifold, eta: float, half_width: float, accuracy: float | None = None) -> DistanceNet:
@@ -563,7 +535,7 @@ def _pad(net: ReluNet, depth: int) -> ReluNet:
 # -- the ambient contrast -------------------------------------------------------------------------
 
 
-class GridApproximant(torch.nn.Module):
+class GridApproximant(ArrayModule):
     """Piecewise-constant D-variate approximant on a grid of a box (semi-explicit contrast).
 
     f̂(x) = f(centre of the cell holding x), cells of side h on the box; it uses nothing of M,
@@ -609,12 +581,6 @@ class GridApproximant(torch.nn.Module):
         for i in range(self.dim):
             flat = flat * self.cells + idx[:, i]
         return self.table[flat][:, None] + 0.0 * x.sum(dim=1, keepdim=True)
-
-    def __call__(self, x):
-        if isinstance(x, torch.Tensor):
-            return super().__call__(x)
-        with torch.no_grad():
-            return super().__call__(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
 
     def size(self) -> NetSize:
         values = self.cells**self.dim

@@ -22,12 +22,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
-__all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "StackedMLP", "StackedModel", "stack_params"]
+__all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "ArrayModule", "StackedMLP", "StackedModel", "stack_params"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "identity")
 PARAMETERIZATIONS = ("ntk", "standard")
+
+
+class ArrayModule(torch.nn.Module):
+    """A torch module that also takes numpy arrays: numpy in, float64 numpy out (as `ReluNet`).
+
+    Tensors pass through unchanged (with autograd), so the measuring code can search with
+    gradients while users call the net on plain arrays.
+    """
+
+    def __call__(self, x):
+        if isinstance(x, torch.Tensor):
+            return super().__call__(x)
+        with torch.no_grad():
+            return super().__call__(torch.as_tensor(np.asarray(x, dtype=np.float64))).numpy()
 
 
 def stack_params(per_model: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

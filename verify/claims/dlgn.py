@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -78,6 +77,7 @@ from relunet.constructions.models import StackedMLP
 from relunet.constructions.training import BatchedTrainer
 
 from ..claim import Claim, Control, Outcome, Param, register
+from ..environment import one_thread
 from ..fitting import LogLogFit
 from ..plotting import new_figure, save_figure
 
@@ -120,25 +120,6 @@ def _family(name: str, d: int, widths, *, value_input: str, beta: float, bias: b
     model = cls(d, [int(w) for w in widths], value_input=value_input, beta=beta, gating_bias=bias,
                 bias_init=0.5 if bias else 0.0)
     return model, model.init([seed])
-
-
-@contextmanager
-def _one_thread(device: str):
-    """Train with one intra-op thread on the CPU.
-
-    Measured on the 2-core CI machine with other test runs beside it: a DLGN step (n = 4000, L = 4,
-    m = 20) took 18 ms with one thread and 170-270 ms with two (oversubscription); the matrices are
-    too small for threads to pay.  The previous setting is restored.
-    """
-    if device != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # == dlgn.pathsum ===================================================================================
@@ -675,7 +656,7 @@ def _train_circle(ctx, params: dict):
     x, y = circle_data(2000, seed=ctx.seed)
     model = StackedDLGN(2, m, L, value_input="one", beta=params["circle_beta"], gating_bias=True, bias_init=0.5)
     init = model.init([ctx.seed])
-    with _one_thread(ctx.device):
+    with one_thread(ctx.device):
         trainer = BatchedTrainer(model, optimizer="adam", lr=0.02, loss="logistic", steps=steps,
                                  record_every=steps, device=ctx.device, seed=ctx.seed).fit(
             torch.as_tensor(x), torch.as_tensor(y, dtype=torch.float64), params=init)
@@ -880,7 +861,7 @@ def _train(family: str, params: dict, ctx) -> _Run:
     model = _make(family, params)
     seeds = [ctx.seed * 1000 + i for i in range(params["models"])]
     start = time.perf_counter()
-    with _one_thread(ctx.device):
+    with one_thread(ctx.device):
         trainer = BatchedTrainer(model, optimizer="adam", lr=params["lr"], loss="logistic", steps=params["steps"],
                                  batch_size=params["batch"], record_every=params["steps"], dtype=torch.float32,
                                  device=ctx.device, seed=ctx.seed).fit(
@@ -902,7 +883,7 @@ def _tabular_rows(ctx) -> dict:
     dlgn = StackedDLGN(split.x_train.shape[1], 16, 3, beta=3.0)
     out = {}
     for name, model in (("dlgn", dlgn), ("relu", relu_baseline(dlgn)), ("linear", linear_baseline(dlgn))):
-        with _one_thread(ctx.device):
+        with one_thread(ctx.device):
             trainer = BatchedTrainer(model, optimizer="adam", lr=0.003, loss="logistic", steps=300, record_every=300,
                                      dtype=torch.float32, device=ctx.device, seed=ctx.seed).fit(
                 torch.as_tensor(split.x_train, dtype=torch.float32),

@@ -104,7 +104,7 @@ def _contraction_unit(params: dict, ctx) -> Outcome:
                         failed=affine > CONVERGED, detail=f"its error reaches {affine:.3e} R"),
         data={"manifold": params["manifold"], "q": q, "factor": float(measured[worst]), "jacobian": top,
               "bound": bound, "final": final, "affine": affine, "charts": len(net.centres),
-              "errors": [float(v) for v in np.median(errors, axis=1)]},
+              "errors": [float(v) for v in np.max(errors, axis=1)]},
     )
 
 
@@ -133,12 +133,15 @@ def _contraction_figure(ctx, rows):
     if path is None:
         return []
     fig, ax = new_figure()
+    last = 0
     for r in sorted(rows, key=lambda r: (r["manifold"], r["q"])):
         errs = np.maximum(np.array(r["errors"]), 1e-17)
+        last = max(last, int(np.argmax(errs < 1e-15)) if np.any(errs < 1e-15) else len(errs))
         ax.semilogy(np.arange(len(errs)), errs, ("-", "--")[r["manifold"]],
                     label=f"{('circle', 'S^2')[r['manifold']]}, q = {r['q']:g} (factor {r['factor']:.2f})")
+    ax.set_xlim(0, min(last + 5, len(rows[0]["errors"])))
     ax.set_xlabel("iteration k")
-    ax.set_ylabel("median |h^(k) - h*| / R over active charts")
+    ax.set_ylabel("largest |h^(k) - h*| / R over active charts")
     ax.set_title("Foot-point iteration: geometric convergence")
     ax.legend(fontsize=7)
     return save_figure(fig, path)

@@ -29,7 +29,6 @@ the averaging of D. MacKay and Z. Ghahramani (2005).
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -41,6 +40,7 @@ from relunet.constructions.intrinsic_nets import GridApproximant, projection_net
 from relunet.constructions.manifolds import Circle, FlatTorus, Manifold, ManifoldTarget
 
 from ..claim import Claim, Control, Outcome, Param, register
+from ..environment import one_thread
 from ..fitting import LogLogFit
 from ..measure import sup_error
 from ..plotting import new_figure, save_figure
@@ -69,24 +69,9 @@ BOUND_REASON = ("the construction's derived bound L (r sqrt((κ+1+q)/(1-q)))^α 
                 "(no slack: a sup error found by a search can only be lower than the true sup)")
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run torch with one intra-op thread, and restore the setting.
-
-    On a two-core machine shared with other jobs, torch's intra-op threads make the small
-    operations of these claims (ascent steps, minibatch training) about ten times slower.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _threaded(fn):
     def wrapped(*args, **kwargs):
-        with _one_thread():
+        with one_thread():
             return fn(*args, **kwargs)
 
     wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
