@@ -147,14 +147,21 @@ def bump_values(centres, coefficients, tau: float, x) -> np.ndarray:
     out = np.zeros(len(x))
     if len(x) == 0:
         return out
-    hits = cKDTree(centres).query_ball_point(x, r=tau, p=np.inf, return_sorted=False)
-    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-    if counts.sum() == 0:
-        return out
-    bumps = np.fromiter((j for h in hits for j in h), dtype=np.int64, count=int(counts.sum()))
-    points = np.repeat(np.arange(len(x)), counts)
-    dist = np.abs(centres[bumps] - x[points]).sum(axis=1)
-    np.add.at(out, points, c[bumps] * np.maximum(1.0 - dist / tau, 0.0))
+    tree = cKDTree(centres)
+    start, rows = 0, 4096
+    while start < len(x):  # row blocks, so that wide overlapping bumps do not exhaust memory
+        block = x[start:start + rows]
+        hits = tree.query_ball_point(block, r=tau, p=np.inf, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+        total = int(counts.sum())
+        if total:
+            bumps = np.fromiter((j for h in hits for j in h), dtype=np.int64, count=total)
+            points = np.repeat(np.arange(len(block)), counts)
+            dist = np.abs(centres[bumps] - block[points]).sum(axis=1)
+            np.add.at(out, start + points, c[bumps] * np.maximum(1.0 - dist / tau, 0.0))
+        # aim at about 2e7 (point, bump) pairs per block
+        rows = int(min(max(256, 2e7 / max(total / len(block), 1.0)), 65536))
+        start += len(block)
     return out
 
 

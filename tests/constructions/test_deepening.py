@@ -106,3 +106,14 @@ def test_bump_sum_exact_and_float_agree():
         bump_sum(c, coef, 0.0)
     with pytest.raises(ValueError, match="coefficients"):
         bump_sum(c, coef[:3], 0.1)
+
+
+def test_bump_values_in_row_blocks_equal_the_dense_sum():
+    rng = np.random.default_rng(7)
+    centres, coef = rng.random((300, 2)), rng.normal(size=300)
+    x = rng.random((9000, 2))  # more rows than one block, with wide overlapping bumps
+    tau = 0.3
+    dist = np.abs(x[:, None, :] - centres[None]).sum(-1)
+    inside = np.abs(x[:, None, :] - centres[None]).max(-1) <= tau
+    dense = (coef[None] * np.where(inside, np.maximum(1 - dist / tau, 0), 0)).sum(1)
+    np.testing.assert_allclose(bump_values(centres, coef, tau, x), dense, rtol=1e-12, atol=1e-12)
