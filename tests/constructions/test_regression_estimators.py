@@ -9,6 +9,7 @@ from relunet.constructions.estimators import (
     cells_per_axis,
     mlp_estimator,
     partition_estimator,
+    partition_expected_risk,
     truncate,
     whole_cell_size,
 )
@@ -68,6 +69,63 @@ def test_whole_cell_size_gives_exactly_its_cells(n, r, d):
     k = max(1, round(n ** (1 / power)))
     assert cells_per_axis(m, r, d) == k
     assert m <= k**power + 1e-6 and m > (k - 0.5) ** power - 1  # the nearest whole-cell size, floored
+
+
+@given(st.integers(1, 10**6), st.sampled_from([0.25, 0.5, 1.0, 1.5]), st.integers(1, 8))
+def test_whole_cell_size_even_gives_an_even_cell_count(n, r, d):
+    m = whole_cell_size(n, r, d, even=True)
+    k = cells_per_axis(m, r, d)
+    assert k % 2 == 0 and k >= 2
+    assert abs(k - n ** (1 / (2 * r + d))) <= 1 + 1e-9 or k == 2  # the nearest even count
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_partition_cells_form_a_partition_of_unity(d):
+    """With every cell holding label 1, f0 = 1 off the corners where two ramps cross.
+
+    In d = 1 there are no corners: f0 = 1 everywhere, also inside the ramps.  The tolerance is
+    the rounding of the ramps, u (1/τ_h)(|x| + 1) per unit (approximation.md §1, item 7).
+    """
+    cells = 4
+    x = (np.stack(np.meshgrid(*[np.arange(cells)] * d, indexing="ij"), -1).reshape(-1, d) + 0.5) / cells
+    f0 = partition_estimator(x, np.ones(len(x)), 1, cells=cells)
+    tau = 2.0 ** np.floor(np.log2(1 / (cells * len(x))))
+    rng = np.random.default_rng(d)
+    z = rng.random((4000, d))
+    in_ramp = (z >= 1 / cells) & (np.mod(z * cells, 1.0) < tau * cells)
+    corner = in_ramp.sum(axis=1) >= 2
+    # and points inside the ramps [a_j, a_j + τ] of axis 0, the other coordinates off the ramps
+    strip = z[:500].copy()
+    strip[:, 0] = rng.integers(1, cells, 500) / cells + rng.random(500) * tau
+    strip[:, 1:] = (rng.integers(0, cells, (500, d - 1)) + 0.5) / cells
+    tol = 2.0**-53 / tau * 2 * 8
+    np.testing.assert_allclose(f0(np.vstack([z[~corner], strip, [[0.0] * d], [[1.0] * d]])).ravel(), 1.0,
+                               atol=tol, rtol=0)
+    # at the corners the bumps' weights still lie in [0, 1], so clipping the means bounds f0
+    both = np.full((500, d), 0.5 / cells)
+    both[:, : min(d, 2)] = rng.integers(1, cells, (500, min(d, 2))) / cells + rng.random((500, min(d, 2))) * tau
+    values = f0(np.vstack([z[corner], both])).ravel()
+    assert np.all((values >= -tol) & (values <= 1 + tol))
+
+
+def test_partition_expected_risk_matches_monte_carlo_and_tends_to_the_rate():
+    """The exact finite-sample risk against 60 seeds of the network's Monte Carlo risk (within 3 SE),
+    and its slope at 200..400 cells per axis against -2r/(2r+d)."""
+    d, n, cells, sigma = 2, 256, 4, 0.1
+    prob = RegressionProblem(holder_target(1, d), sigma=sigma)
+    risks = [prob.excess_risk(partition_estimator(*prob.sample(n, s), 1, cells=cells), n_test=20000, seed=s).value
+             for s in range(60)]
+    exact = partition_expected_risk(n, cells, 1.0, d, sigma)
+    assert abs(np.mean(risks) - exact) <= 3 * np.std(risks, ddof=1) / np.sqrt(len(risks))
+    # a bend at small n: over k = 3..6 the slope is steeper than the limit (the 1 + k^d/n factor)
+    for d in (1, 2, 3):
+        ks = np.arange(200, 401, 50)
+        ns = ks.astype(float) ** (2 + d)
+        slope = np.polyfit(np.log(ns), np.log([partition_expected_risk(m, k, 1.0, d, sigma) for m, k in zip(ns, ks)]),
+                           1)[0]
+        assert abs(slope + 2 / (2 + d)) < 1e-4
+    odd, even = (partition_expected_risk(k**3, k, 1.0, 1, 0.0) * k**2 for k in (5, 6))
+    assert odd < even  # the kink at 1/2 inside the middle slab of an odd grid lowers its bias
 
 
 def test_partition_rate_slope_is_close_to_theory():

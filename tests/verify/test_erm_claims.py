@@ -49,3 +49,28 @@ def test_non_interpolating_construction_is_caught(monkeypatch):
     monkeypatch.setattr(erm_claims, "deepen_interpolant", broken)
     with pytest.raises(AssertionError):
         check("erm.deepening.interpolates", d=[2], n=[60])
+
+
+@pytest.mark.parametrize("d, n", [(1, 40), (2, 60)])
+def test_spike_risk_matches_monte_carlo(d, n):
+    """risk(F) - risk(f0) integrated per bump against Monte Carlo on 4e5 points, with bumps wide enough
+    (shrink=False) for the test set to meet them; within 4 standard errors."""
+    import numpy as np
+
+    prob, f0, F = erm_claims._build(d, n, 1.0, 0.1, 3, exact=False, shrink=False)
+    z = np.random.default_rng(1).random((400_000, d))
+    f = prob.target.numpy(z)
+    diff = (F(z) - f) ** 2 - (f0(z).ravel() - f) ** 2
+    assert abs(erm_claims._spike_risk(prob, F) - diff.mean()) <= 4 * diff.std() / np.sqrt(len(z))
+
+
+def test_a_base_estimator_off_the_rate_fails_the_rate_claim(monkeypatch):
+    """A histogram with 2 cells per axis at every n stops converging at its bias floor: it must fail."""
+    real = erm_claims.partition_estimator
+
+    def coarse(x, y, r, **kw):
+        return real(x, y, r, cells=2, **kw)
+
+    monkeypatch.setattr(erm_claims, "partition_estimator", coarse)
+    verdicts = get_claim("erm.deepening.rate").run(d=[1], n=[128, 512, 2048], seeds=3, n_test=5000)
+    assert verdicts[-1].kind == "aggregate" and verdicts[-1].status == "fail"
