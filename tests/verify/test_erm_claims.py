@@ -74,3 +74,21 @@ def test_a_base_estimator_off_the_rate_fails_the_rate_claim(monkeypatch):
     monkeypatch.setattr(erm_claims, "partition_estimator", coarse)
     verdicts = get_claim("erm.deepening.rate").run(d=[1], n=[128, 512, 2048], seeds=3, n_test=5000)
     assert verdicts[-1].kind == "aggregate" and verdicts[-1].status == "fail"
+
+
+def test_sharpness_of_a_linear_model_is_its_gram_eigenvalue():
+    import numpy as np
+
+    from relunet.constructions.network import ReluNet
+
+    x = np.random.default_rng(0).random((30, 3))
+    module = ReluNet([(np.ones((1, 3)), np.zeros(1))]).to_module()
+    rows = np.hstack([x, np.ones((30, 1))])  # d out / d (w, b) = (x, 1)
+    expected = np.linalg.eigvalsh(rows.T @ rows / 30)[-1]
+    assert abs(erm_claims._sharpness(module, x) - expected) <= 1e-12 * expected
+
+
+def test_trained_minimum_is_stable_below_its_threshold_and_left_above_it():
+    (v,) = check("erm.deepening.trained_minimum", d=[1], n=[60], mlp_steps=20, n_test=2000)
+    assert v.data["lr"] <= 1 / v.data["sharpness"] * (1 + 1e-12)
+    assert v.control["failed"] and not v.data["unstable_loss"] <= 1e-6

@@ -495,14 +495,43 @@ def _train_loss(module, x, y, steps: int, lr: float) -> list[float]:
     return losses
 
 
+def _sharpness(module, x) -> float:
+    """Top eigenvalue of J^T J / n, the Hessian of (1/2n)Σ(F(x_i) - y_i)² at an interpolant.
+
+    J (n x parameters) is built a row at a time by backpropagation (the sparse layers have no
+    forward-mode derivative), and λ_max is the top eigenvalue of the n x n Gram matrix J J^T / n.
+    GD with learning rate lr is stable at the minimum only when lr < 2/λ_max; the spikes' slopes
+    c_i/τ make λ_max of order max c_i²/(τ² n), far above 2/lr for a fixed lr such as 1e-3.
+    """
+    params = [t for t in module.parameters() if t.requires_grad]
+    out = module(torch.as_tensor(x)).reshape(-1)
+    rows = []
+    for i in range(len(out)):
+        grads = torch.autograd.grad(out[i], params, retain_graph=i + 1 < len(out), allow_unused=True)
+        rows.append(torch.cat([g.reshape(-1) if g is not None else torch.zeros(t.numel(), dtype=out.dtype)
+                               for g, t in zip(grads, params)]))
+    jac = torch.stack(rows)
+    return float(torch.linalg.eigvalsh(jac @ jac.T / len(out))[-1])
+
+
 def _trained_unit(p: dict, ctx) -> Outcome:
     d, n = p["d"], p["n"]
     prob, f0, F = _build(d, n, p["r"], p["sigma"], ctx.seed, exact=False)
     x, y = F.centres, F.labels
     tol = 0.5 * F.rounding_envelope() ** 2 * 4
-    losses = _train_loss(F.wide.to_module(), x, y, p["steps"], p["lr"])
+    sharp = _sharpness(F.wide.to_module(), x)
+    lr = min(p["lr"], 1.0 / sharp)  # half the stability threshold 2/λ_max
+    losses = _train_loss(F.wide.to_module(), x, y, p["steps"], lr)
     held = max(losses) <= tol
-    base_losses = _train_loss(f0.to_module(), x, y, p["steps"], p["lr"])
+    base_losses = _train_loss(f0.to_module(), x, y, p["steps"], lr)
+    # control: the same minimum at twice the stability threshold, from a start 1e-9 away, must be left
+    unstable = F.wide.to_module()
+    with torch.no_grad():
+        gen = torch.Generator().manual_seed(ctx.seed)
+        for t in unstable.parameters():
+            t.add_(1e-9 * torch.randn(t.shape, generator=gen, dtype=t.dtype))
+    kicked = _train_loss(unstable, x, y, p["steps"], 4.0 / sharp)
+    left = not kicked[-1] <= max(100 * kicked[0], tol)  # NaN (overflow) counts as left
     # informational: an over-parameterized MLP trained from random init towards zero loss
     width = p["mlp_width"]
     mlp = StackedMLP(d, width, 3, parameterization="standard")
@@ -516,14 +545,21 @@ def _trained_unit(p: dict, ctx) -> Outcome:
     return Outcome(
         status="pass" if held else "fail", predicted=0.0, measured=max(losses), tolerance=tol,
         tolerance_reason="training loss (1/2n)Σ(F(x_i)-y_i)² after each GD step stays within the squared float64 "
-                         "rounding envelope of the interpolant (the gradient vanishes at an exact interpolant)",
-        message=(f"GD from F: max loss {max(losses):.2e} over {p['steps']} steps; informational: an MLP with "
-                 f"{params} parameters (> n = {len(x)}) trained by Adam from random init reaches training loss "
-                 f"{float(trainer.loss_[0]):.2e}, excess risk {risk_mlp:.3e}, against F's {risk_F:.3e}"),
-        control=Control("zero training loss claimed for GD started at the base estimator f0",
-                        failed=max(base_losses) > tol, detail=f"f0 loss {base_losses[0]:.3e}"),
+                         "rounding envelope of the interpolant (the gradient vanishes at an exact interpolant); the "
+                         "learning rate is min(lr, 1/λ_max), half GD's stability threshold at the minimum",
+        message=(f"λ_max of the Hessian at F {sharp:.3e} (stability needs lr < {2 / sharp:.2e}); GD at lr {lr:.2e}: "
+                 f"max loss {max(losses):.2e} over {p['steps']} steps; from f0 the loss stays at "
+                 f"{base_losses[-1]:.2e}; informational: an MLP with {params} parameters (> n = {len(x)}) trained by "
+                 f"Adam from random init reaches training loss {float(trainer.loss_[0]):.2e}, excess risk "
+                 f"{risk_mlp:.3e}, against F's {risk_F:.3e}"),
+        control=Control("zero training loss claimed for GD started at the base estimator f0, and for GD at lr = "
+                        "4/λ_max (twice the stability threshold) started 1e-9 from F",
+                        failed=max(base_losses) > tol and left,
+                        detail=f"f0 loss {base_losses[0]:.3e}; at 4/λ_max the loss goes {kicked[0]:.1e} -> "
+                               f"{kicked[-1]:.1e}"),
         data={"d": d, "n": len(x), "loss_F": losses[-1], "loss_f0": base_losses[-1], "mlp_train_loss":
-              float(trainer.loss_[0]), "risk_F": risk_F, "risk_mlp": risk_mlp, "mlp_parameters": params},
+              float(trainer.loss_[0]), "risk_F": risk_F, "risk_mlp": risk_mlp, "mlp_parameters": params,
+              "sharpness": sharp, "lr": lr, "unstable_loss": kicked[-1]},
     )
 
 
@@ -598,7 +634,8 @@ register(Claim(
     params=[Param("d", [1], _D, "input dimension (sweep)", full=[1, 2], sweep=True),
             Param("n", [200], Domain(lower=2, upper=10**4, integer=True), "samples (sweep)", full=[1000], sweep=True),
             Param("steps", 50, Domain(lower=1, integer=True), "GD steps from the interpolant", full=500),
-            Param("lr", 1e-3, Domain(lower=0, lower_closed=False), "GD learning rate", kind="float"),
+            Param("lr", 1e-3, Domain(lower=0, lower_closed=False),
+                  "largest GD learning rate (capped at 1/λ_max of the Hessian at F)", kind="float"),
             Param("mlp_width", 64, Domain(lower=4, integer=True), "width of the trained MLP", full=256),
             Param("mlp_steps", 1000, Domain(lower=1, integer=True), "Adam steps for the trained MLP", full=20_000),
             Param("n_test", 20_000, Domain(lower=1000, integer=True), "Monte Carlo test points", full=100_000),
