@@ -297,6 +297,9 @@ class Claim:
         Measures one unit (one value of each swept parameter).
     aggregate : callable (params, unit verdicts, ctx) -> Outcome or None, optional
         Turns the units of a sweep into one verdict (a fitted rate, say).
+    canonical : callable (params) -> params, optional
+        The parameters a unit actually measures, e.g. a requested n rounded to a whole number
+        of cells.  Units with the same canonical parameters run once, under those parameters.
     """
 
     id: str
@@ -305,6 +308,7 @@ class Claim:
     params: Sequence[Param]
     unit: UnitFunction
     aggregate: AggregateFunction | None = None
+    canonical: Callable[[dict], dict] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -325,13 +329,19 @@ class Claim:
         return values
 
     def units(self, values: dict) -> list[dict]:
-        """Expand swept parameters into one parameter dict per unit."""
+        """Expand swept parameters into one parameter dict per unit (canonical, without repeats)."""
         swept = [p.name for p in self.params if p.sweep and isinstance(values[p.name], list)]
         grids = [values[name] for name in swept]
-        out = []
+        out, seen = [], set()
         for combo in itertools.product(*grids):
             unit = dict(values)
             unit.update(zip(swept, combo))
+            if self.canonical is not None:
+                unit = self.canonical(unit)
+                key = json.dumps(unit, sort_keys=True, default=str)
+                if key in seen:
+                    continue
+                seen.add(key)
             out.append(unit)
         return out
 

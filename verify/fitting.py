@@ -42,6 +42,7 @@ __all__ = ["METHODS", "BootstrapSlope", "LogLogFit", "bootstrap_slope", "fit_log
 METHODS = ("ols", "theil-sen", "huber")
 XSCALES = ("log", "linear")
 AGGREGATES = ("mean", "median", "geomean")
+INTERVALS = ("percentile", "jackknife-t")
 
 # Consistency constant of the median absolute deviation for the normal distribution.
 _MAD_NORMAL = 0.6744897501960817
@@ -683,14 +684,15 @@ def fit_loglog(x, y, **kwargs) -> LogLogFit:
 
 
 class BootstrapSlope(NamedTuple):
-    """Result of :func:`bootstrap_slope`: the slope estimate and its percentile interval."""
+    """Result of :func:`bootstrap_slope`: the slope estimate and its interval over seeds."""
 
     slope: float
     ci: tuple[float, float]
 
 
 def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="ols",
-                    aggregate="mean", base=None, xscale="log", huber_k=1.345) -> BootstrapSlope:
+                    aggregate="mean", base=None, xscale="log", huber_k=1.345,
+                    interval="percentile") -> BootstrapSlope:
     """Slope of a curve measured with several seeds per point, with a seed-bootstrap interval.
 
     The curve is the per-point aggregate (mean, median or geometric mean) of the seeds'
@@ -703,8 +705,14 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
     The percentile interval is too narrow for few seeds: it behaves like a normal interval with
     the variance shrunk by (s - 1)/s, without the t correction.  Measured on Gaussian noise in
     log y (6 points, 200 repetitions, eight seed families), the 95% interval covered the true
-    slope 0.886 of the time with 10 seeds, 0.916 with 20 and 0.929 with 40.  A check that uses
-    it with few seeds should say so in its tolerance.
+    slope 0.886 of the time with 10 seeds, 0.916 with 20 and 0.929 with 40.  With
+    ``interval="jackknife-t"`` the interval is instead slope ± t(s - 1) · SE, with SE the
+    delete-one-seed jackknife standard error of the same statistic (Efron and Tibshirani 1993,
+    Ch. 11; Student t with s - 1 degrees of freedom as for a mean over s seeds).  On 200 blocks
+    of 10 simulated seeds of the histogram estimator's risk curve (the full profile's ERM rate
+    sweep with exact per-sample risks, ``docs/studies/rate_interval_coverage.py``), the 95%
+    percentile interval covered the known slope 0.865 to 0.895 of the time (d = 1..4) and the
+    jackknife-t interval 0.925 to 0.960.
 
     Parameters
     ----------
@@ -726,6 +734,9 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
         OLS on all the seeds' points pooled).
     base, xscale, huber_k
         As in :class:`LogLogFit`.
+    interval : {"percentile", "jackknife-t"}, default "percentile"
+        The percentile interval of `n_boot` seed-bootstrap replicates, or the jackknife-t
+        interval (deterministic: `seed` and `n_boot` are not used).
 
     Returns
     -------
@@ -749,6 +760,7 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
     _check_choice("method", method, METHODS)
     _check_choice("aggregate", aggregate, AGGREGATES)
     _check_choice("xscale", xscale, XSCALES)
+    _check_choice("interval", interval, INTERVALS)
     confidence = _check_confidence(confidence)
     base = _check_base(base)
     n_boot = _check_count("n_boot", n_boot, 1)
@@ -788,6 +800,12 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
 
     estimate = float(slopes(curves(Y)[None, :])[0])
     n_seeds = Y.shape[0]
+    if interval == "jackknife-t":
+        leave_one_out = np.stack([np.delete(Y, i, axis=0) for i in range(n_seeds)])
+        jack = slopes(curves(leave_one_out))
+        se = math.sqrt((n_seeds - 1) / n_seeds * float(np.sum((jack - jack.mean()) ** 2)))
+        half = float(stats.t.ppf((1 + confidence) / 2, n_seeds - 1)) * se
+        return BootstrapSlope(estimate, (estimate - half, estimate + half))
     idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
     boot = slopes(curves(Y[idx]))
     return BootstrapSlope(estimate, _percentile_ci(boot, confidence))

@@ -135,3 +135,19 @@ def test_framework_rules(toy_claims):
     with pytest.raises(AssertionError) as info:
         check("toy.fails")
     assert info.value.verdicts[0].measured == 2
+
+
+def test_units_with_the_same_canonical_parameters_run_once():
+    """A claim that rounds k to even values measures 2, 4 and 6 once each, under the rounded k."""
+    seen = []
+
+    def unit(p, ctx):
+        seen.append(p["k"])
+        return Outcome("pass", p["k"], p["k"], control=Control("c", failed=True))
+
+    claim = Claim("toy.canonical", "test", "toy", [Param("k", [1, 2, 3, 4, 5, 6], Domain(lower=0, integer=True),
+                                                         sweep=True)],
+                  unit, canonical=lambda p: {**p, "k": 2 * ((p["k"] + 1) // 2)})
+    assert [u["k"] for u in claim.units(claim.resolve())] == [2, 4, 6]
+    assert [v.params["k"] for v in claim.run()] == [2, 4, 6] and seen == [2, 4, 6]
+    assert len(get_claim("erm.deepening.rate").units(get_claim("erm.deepening.rate").resolve("full"))) == 19

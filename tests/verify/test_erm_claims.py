@@ -23,6 +23,13 @@ def test_rate_sweep_runs_and_controls_fail():
     agg = verdicts[-1]
     assert agg.kind == "aggregate" and agg.status in ("pass", "inconclusive")
     assert agg.control["failed"]
+    assert agg.message.startswith("CIs: jackknife-t over seeds at 0.95 per dimension")
+
+
+def test_rate_intervals_share_the_level_across_dimensions():
+    """Two dimensions: each interval at 1 - 0.05/2, so the sweep as a whole is a 5% test (Bonferroni)."""
+    verdicts = get_claim("erm.deepening.rate").run(d=[1, 2], n=[256, 2048, 8192], seeds=3, n_test=2000)
+    assert verdicts[-1].message.startswith("CIs: jackknife-t over seeds at 0.975 per dimension")
 
 
 def test_a_wrong_size_formula_is_caught(monkeypatch):

@@ -287,6 +287,39 @@ def test_bootstrap_slope_is_reproducible_and_covers():
     assert 0.88 <= covered / 200 <= 0.99
 
 
+def test_jackknife_t_with_geomean_is_the_t_interval_of_the_per_seed_slopes():
+    # With aggregate="geomean" and OLS the statistic is the mean of the per-seed OLS slopes (OLS is
+    # linear in log y), whose delete-one jackknife SE is exactly the sample SE s/sqrt(S).
+    rng = np.random.default_rng(3)
+    x = np.geomspace(10, 1e5, 7)
+    Y = 2 * x**-0.7 * np.exp(0.2 * rng.standard_normal((9, x.size)))
+    per_seed = np.array([np.polyfit(np.log(x), np.log(row), 1)[0] for row in Y])
+    half = stats.t.ppf(0.99, 8) * per_seed.std(ddof=1) / 3
+    slope, (lo, hi) = bootstrap_slope(x, Y, aggregate="geomean", interval="jackknife-t", confidence=0.98)
+    assert slope == pytest.approx(per_seed.mean(), abs=1e-12)
+    assert lo == pytest.approx(per_seed.mean() - half, abs=1e-12)
+    assert hi == pytest.approx(per_seed.mean() + half, abs=1e-12)
+
+
+def test_jackknife_t_covers_where_the_percentile_interval_falls_short():
+    # 10 seeds of Gaussian noise in log y, mean aggregate (as the rate claims use it).  Band for the
+    # jackknife-t interval as above ([0.88, 0.99] for 200 repetitions).  Measured on this seed family:
+    # jackknife-t 0.955, percentile 0.91 (families 79 and 80: 0.93 and 0.94 against 0.87 and 0.89;
+    # the percentile's mean over eight families is 0.886), so the percentile interval must come out
+    # below 0.93: the control that shows the two intervals differ where it matters.
+    x = np.array([10.0, 30, 100, 300, 1000, 3000])
+    jack = boot = 0
+    for rep in range(200):
+        Y = x**-0.5 * np.exp(0.3 * np.random.default_rng([78, rep]).standard_normal((10, x.size)))
+        _, (lo, hi) = bootstrap_slope(x, Y, interval="jackknife-t")
+        jack += lo <= -0.5 <= hi
+        _, (lo, hi) = bootstrap_slope(x, Y, seed=rep, n_boot=400)
+        boot += lo <= -0.5 <= hi
+    assert 0.88 <= jack / 200 <= 0.99
+    assert boot / 200 < 0.93
+    assert jack > boot
+
+
 # -- bad input ---------------------------------------------------------------------------------
 
 X3 = [1.0, 2.0, 4.0]
@@ -351,6 +384,7 @@ def test_predict_rejects_bad_x():
         ({"n_boot": 1.5}, r"n_boot = 1\.5 is not allowed"),
         ({"aggregate": "max"}, r"aggregate = 'max' is unknown"),
         ({"method": "l1"}, r"method = 'l1' is unknown"),
+        ({"interval": "bca"}, r"interval = 'bca' is unknown"),
     ],
 )
 def test_bootstrap_slope_bad_input(kwargs, match):
