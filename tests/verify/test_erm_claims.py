@@ -99,3 +99,23 @@ def test_trained_minimum_is_stable_below_its_threshold_and_left_above_it():
     (v,) = check("erm.deepening.trained_minimum", d=[1], n=[60], mlp_steps=20, n_test=2000)
     assert v.data["lr"] <= 1 / v.data["sharpness"] * (1 + 1e-12)
     assert v.control["failed"] and not v.data["unstable_loss"] <= 1e-6
+
+
+@pytest.mark.slow
+def test_rate_check_passes_a_correct_rate_at_its_nominal_level():
+    """docs/studies/rate_interval_coverage.py at d = 2 with 2000 simulated seeds (200 blocks of 10,
+    the study's own run): the corrected statistic is centred on -1/2 (within 4 SE); the claim's
+    interval, at the level 0.9875 of the four-dimension full profile, covers at least 0.94 of the
+    blocks (measured 0.975; 0.94 is 3.2 binomial sd below 0.975), while the old percentile interval
+    at 95% covers less than 0.93 (measured 0.895).  About 2 minutes."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "studies" / "rate_interval_coverage.py"
+    spec = importlib.util.spec_from_file_location("rate_interval_coverage", path)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    res = study.coverage(2, 2000, 10, 4)
+    assert abs(res["mean"] + 0.5) <= 4 * res["mean_se"]
+    assert res["coverage"]["jackknife-t 0.9875"] >= 0.94
+    assert res["coverage"]["percentile 95%"] < 0.93
