@@ -24,11 +24,10 @@ from tqdm import tqdm
 
 from relunet.constructions.estimators import (
     cells_per_axis,
-    partition_expected_risk,
     partition_sample_risk,
     whole_cell_size,
 )
-from relunet.verify.claims.erm import _rate_risks
+from relunet.verify.claims.erm import _bound_m, _exact_curve, _problem, _rate_risks
 from relunet.verify.fitting import bootstrap_slope
 
 FULL_NS = (2**10, 2**12, 2**14, 2**16, 2**17, 2**18)
@@ -41,7 +40,7 @@ def risk_curves(d: int, reps: int, network: bool = False) -> tuple[np.ndarray, n
     With `network`, the claim's own measurement instead: the ReLU net f0 and 10^5 Monte Carlo
     test points per seed (seeds 10000 + rep, apart from the profile's 0, 1000, ..., 9000)."""
     ns = np.array(sorted({whole_cell_size(n, R, d, even=True) for n in FULL_NS}), dtype=float)
-    bound = d * 0.5**R + 4 * SIGMA
+    prob, bound = _problem(d, R, SIGMA), _bound_m(R, d, SIGMA)
     risks = np.empty((reps, len(ns)))
     for i in tqdm(range(reps), desc=f"d = {d}", disable=not sys.stderr.isatty()):
         for j, n in enumerate(ns.astype(int)):
@@ -49,8 +48,8 @@ def risk_curves(d: int, reps: int, network: bool = False) -> tuple[np.ndarray, n
                 risks[i, j] = _rate_risks(d, n, R, SIGMA, 1, 100_000, 10_000 + i)[0][0]
                 continue
             rng = np.random.default_rng([i, 99])
-            x = rng.random((n, d))
-            y = np.sum(np.abs(x - 0.5) ** R, axis=1) + SIGMA * rng.standard_normal(n)
+            x = prob.sample_inputs(n, rng)
+            y = prob.target.numpy(x) + prob.noise_draw(n, rng)
             risks[i, j] = partition_sample_risk(x, y, cells_per_axis(n, R, d), R, bound=bound)
     return ns, risks
 
@@ -58,8 +57,7 @@ def risk_curves(d: int, reps: int, network: bool = False) -> tuple[np.ndarray, n
 def coverage(d: int, reps: int, seeds: int, family: int, network: bool = False) -> dict:
     ns, risks = risk_curves(d, reps, network)
     alpha = -2 * R / (2 * R + d)
-    exact = [partition_expected_risk(int(n), cells_per_axis(int(n), R, d), R, d, SIGMA) for n in ns]
-    shift = np.polyfit(np.log(ns), np.log(exact), 1)[0] - alpha
+    shift = _exact_curve(ns, R, d, SIGMA)[1] - alpha
     hits = {"percentile 95%": [], "jackknife-t 95%": [], f"jackknife-t {1 - 0.05 / family:.4g}": []}
     stats = []
     for block in risks[: reps // seeds * seeds].reshape(-1, seeds, len(ns)):

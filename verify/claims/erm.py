@@ -417,9 +417,7 @@ def _rate_aggregate(p: dict, units, ctx) -> Outcome | None:
         s0, ci0 = _slope_over_seeds(ns, [u.data["risk_f0"] for u in group], confidence)
         s1, ci1 = _slope_over_seeds(ns, [u.data["risk_F"] for u in group], confidence)
         ratio = [float(np.mean(u.data["ratio"])) for u in group]
-        # the histogram's exact expected risk at these n: the curve's finite-sample bend, no noise
-        exact = [partition_expected_risk(int(n), cells_per_axis(int(n), r, d), r, d, p["sigma"]) for n in ns]
-        exact_slope = float(np.polyfit(np.log(ns), np.log(exact), 1)[0])
+        exact, exact_slope = _exact_curve(ns, r, d, p["sigma"])
         results.append({"d": d, "alpha": alpha, "f0": (s0, ci0), "F": (s1, ci1), "ratio": ratio, "ns": ns.tolist(),
                         "exact_slope": exact_slope})
         if ax is not None:
@@ -497,6 +495,12 @@ def _rate_aggregate(p: dict, units, ctx) -> Outcome | None:
         figures=figures,
         data={"results": [{k: v for k, v in res.items()} for res in results], "controls": control_slopes},
     )
+
+
+def _exact_curve(ns, r: float, d: int, sigma: float) -> tuple[list[float], float]:
+    """The histogram's exact expected risk at these n and its log-log slope: the finite-sample bend, no noise."""
+    exact = [partition_expected_risk(int(n), cells_per_axis(int(n), r, d), r, d, sigma) for n in ns]
+    return exact, float(np.polyfit(np.log(ns), np.log(exact), 1)[0])
 
 
 def _exact_limit_slope(r: float, d: int, sigma: float) -> float:
