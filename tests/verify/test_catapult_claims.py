@@ -66,6 +66,9 @@ def test_relu_digits_sparsity_rises_and_phases_label_every_run():
 def test_final_sharpness_for_the_nqm_family():
     v = _passed(check("catapult.final_sharpness", family=[5], nqm_width=32, nqm_steps=150))[0]
     assert v.measured < 2 and v.data["family"] == "NQM"
+    # the NQM runs at the width asked for, not at the profile's default (a bug once dropped the override)
+    wider = check("catapult.final_sharpness", family=[5], nqm_width=48, nqm_steps=150)[0]
+    assert wider.data["eta_lam_final"] != v.data["eta_lam_final"]
 
 
 def test_euler_residual_detects_biases():

@@ -593,8 +593,9 @@ def _phases_relu_unit(params: dict, ctx) -> Outcome:
 FAMILY_NAMES = ("uv", "pure quadratic", "quadratic + linear", "leaky ReLU a=1/2", "ReLU digits", "NQM")
 
 
-def _family_run(index: int, ctx) -> PhaseRun:
-    """The default sweep of each family for the profile (shared with the phase claims)."""
+def _family_run(index: int, params: dict, ctx) -> PhaseRun:
+    """The default sweep of each family for the profile (shared with the phase claims); the NQM's
+    width and steps are this claim's own parameters, `params`."""
     from ..claim import get_claim
 
     def defaults(cid):
@@ -615,8 +616,7 @@ def _family_run(index: int, ctx) -> PhaseRun:
     if index == 4:
         p = defaults("catapult.phases.relu")
         return _phase_run("relu", _relu_key(p, ctx, 1), ctx.device)
-    p = defaults("catapult.final_sharpness")
-    return _phase_run("nqm", (p["nqm_width"], p["nqm_steps"], ctx.seed), ctx.device)
+    return _phase_run("nqm", (params["nqm_width"], params["nqm_steps"], ctx.seed), ctx.device)
 
 
 def _first(v):
@@ -625,7 +625,7 @@ def _first(v):
 
 def _sharpness_unit(params: dict, ctx) -> Outcome:
     index = params["family"]
-    run = _family_run(index, ctx)
+    run = _family_run(index, params, ctx)
     res = run.result
     conv = run.converged()
     el = res.eta_lam_final
