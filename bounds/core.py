@@ -10,6 +10,7 @@ paper does not give.  It can be evaluated on numpy arrays, differentiated on a l
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -253,6 +254,9 @@ class Bound:
         >>> Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived").log_slope("m")
         -2
         """
+        if isinstance(base, bool) or not isinstance(base, numbers.Real) or not (math.isfinite(base) and base > 0) \
+                or base == 1:
+            raise ValueError(f"base = {base!r} is out of range: base must be a finite number > 0 other than 1")
         x = self.sym(var)
         logf = sp.expand_log(sp.log(self._eventually(x)), force=True) / sp.log(base)
         return sp.simplify(sp.limit(sp.diff(logf, x), x, sp.oo))

@@ -39,6 +39,7 @@ import torch
 
 from . import spectral
 from .models import StackedMLP, StackedModel
+from .validation import check_int
 
 __all__ = [
     "FEATURE_ACTIVATIONS",
@@ -53,12 +54,6 @@ __all__ = [
 ]
 
 FEATURE_ACTIVATIONS = ("identity", "tanh", "relu", "leaky_relu")
-
-
-def _check_count(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
-    return value
 
 
 def _is_transformed(t: torch.Tensor) -> bool:
@@ -102,7 +97,7 @@ class StackedUV(StackedModel):
     homogeneity = 2
 
     def __init__(self, width: int):
-        self.width = _check_count("width", width, 1)
+        self.width = check_int("width", width, 1)
 
     def __repr__(self) -> str:
         return f"StackedUV(width={self.width})"
@@ -194,9 +189,9 @@ class QuadraticFeatures:
         >>> bool(torch.allclose(ev, -ev.flip(0), atol=1e-12))  # ± pairs
         True
         """
-        _check_count("input_dim", input_dim, 1)
-        _check_count("rank", rank, 1)
-        _check_count("linear_features", linear_features, 0)
+        check_int("input_dim", input_dim, 1)
+        check_int("rank", rank, 1)
+        check_int("linear_features", linear_features, 0)
         if paired and rank % 2:
             raise ValueError(f"rank = {rank} is odd: paired (± pairs of) eigenvalues need an even rank")
         low, high = (float(v) for v in eigenvalue_range)
@@ -321,8 +316,8 @@ class QuadraticModel(StackedModel):
         The kept coordinates are the first N − masked_quadratic (F − masked_linear) of
         ``torch.randperm`` drawn from ``torch.Generator().manual_seed(seed)``, sorted.
         """
-        _check_count("masked_quadratic", masked_quadratic, 0)
-        _check_count("masked_linear", masked_linear, 0)
+        check_int("masked_quadratic", masked_quadratic, 0)
+        check_int("masked_linear", masked_linear, 0)
         if masked_quadratic >= self.rank or masked_linear > self.linear_features:
             raise ValueError(f"masked_quadratic = {masked_quadratic}, masked_linear = {masked_linear} are out of "
                              f"range: at most {self.rank - 1} and {self.linear_features}")

@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 
 from .exact import ExactSparse
 from .network import ReluNet, linear_combination
+from .validation import check_real
 
 __all__ = ["Interpolant", "bump_sum", "bump_values", "choose_tau", "deep_realisation", "deepen_interpolant",
            "exact_sum", "separation"]
@@ -308,8 +309,12 @@ def deepen_interpolant(base: ReluNet, x, y, tau: float | None = None, shrink: bo
     >>> F.exact_residuals()
     [Fraction(0, 1), Fraction(0, 1), Fraction(0, 1)]
     """
+    if not isinstance(base, ReluNet):
+        raise ValueError(f"base = {base!r} is not allowed: base must be a ReluNet (the estimator f0)")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x or y has NaN or inf entries: the samples must be finite")
     if x.ndim != 2 or x.shape[1] != base.input_dim or len(x) != len(y):
         raise ValueError(f"x has shape {x.shape} and y {y.shape}: need (n, {base.input_dim}) and (n,)")
     if base.output_dim != 1:
@@ -319,8 +324,8 @@ def deepen_interpolant(base: ReluNet, x, y, tau: float | None = None, shrink: bo
     q_inf = separation(x) if n > 1 else 1.0
     if tau is None:
         tau = choose_tau(q_inf, n, d, shrink)
-    elif not tau > 0:
-        raise ValueError(f"tau = {tau!r} is out of range: tau must be > 0")
+    else:
+        check_real("tau", tau, 0, low_open=True)  # a Fraction stays exact
     name = f"F = {base.name} + bumps[{n}]"
     if not exact:
         c = y - base(x).reshape(-1)

@@ -44,6 +44,7 @@ from collections.abc import Sequence
 import torch
 
 from .models import StackedMLP, StackedModel
+from .validation import check_int
 
 __all__ = [
     "VALUE_INPUTS",
@@ -59,24 +60,17 @@ __all__ = [
 VALUE_INPUTS = ("one", "x")
 
 
-def _check_int(name: str, value, low: int) -> int:
-    ok = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not ok or value < low:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
-    return int(value)
-
-
 def _widths(width, depth) -> tuple[int, ...]:
     if isinstance(width, Sequence) and not isinstance(width, str):
-        widths = tuple(_check_int("width", w, 1) for w in width)
+        widths = tuple(check_int("width", w, 1) for w in width)
         if not widths:
             raise ValueError("width = [] is empty: give one width per gating layer")
-        if depth is not None and _check_int("depth", depth, 1) != len(widths):
+        if depth is not None and check_int("depth", depth, 1) != len(widths):
             raise ValueError(f"depth = {depth!r} does not match the {len(widths)} widths {list(widths)}")
         return widths
     if depth is None:
         raise ValueError("depth = None: give depth with an integer width (or a list of widths)")
-    return (_check_int("width", width, 1),) * _check_int("depth", depth, 1)
+    return (check_int("width", width, 1),) * check_int("depth", depth, 1)
 
 
 def _check_beta(beta) -> float:
@@ -105,8 +99,8 @@ class _GatedFamily(StackedModel):
     def __init__(self, input_dim: int, width, depth: int | None = None, output_dim: int = 1, *,
                  value_input: str = "one", beta: float = 3.0, gating_bias: bool = False,
                  bias_init: float = 0.0, init_scale: float = 1.0):
-        self.input_dim = _check_int("input_dim", input_dim, 1)
-        self.output_dim = _check_int("output_dim", output_dim, 1)
+        self.input_dim = check_int("input_dim", input_dim, 1)
+        self.output_dim = check_int("output_dim", output_dim, 1)
         self.widths = _widths(width, depth)
         self.depth = len(self.widths)
         if value_input not in VALUE_INPUTS:
@@ -342,7 +336,7 @@ class StackedDLGNVT(StackedDLGN):
                  bias_init: float = 0.0, init_scale: float = 1.0, max_paths: int = 100_000):
         super().__init__(input_dim, width, depth, output_dim, value_input=value_input, beta=beta,
                          gating_bias=gating_bias, bias_init=bias_init, init_scale=init_scale)
-        max_paths = _check_int("max_paths", max_paths, 1)
+        max_paths = check_int("max_paths", max_paths, 1)
         if self.n_paths > max_paths:
             raise ValueError(f"width = {list(self.widths)} gives {self.n_paths} path values per output, "
                              f"more than max_paths = {max_paths}: DLGN-VT is for small m^L")

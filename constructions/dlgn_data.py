@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .validation import check_int, check_seed
+
 __all__ = ["CIRCLE_RADIUS", "ObliqueTree", "Split", "breast_cancer_data", "circle_data", "cob_odt", "sphere"]
 
 CIRCLE_RADIUS = math.sqrt(2 / math.pi)
@@ -40,20 +42,14 @@ class Split:
     y_test: np.ndarray
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
-    return int(value)
-
-
 def sphere(n: int, d: int, seed: int) -> np.ndarray:
     """n points uniform on the unit sphere in R^d (normalised Gaussians), from ``default_rng(seed)``.
 
     >>> np.allclose(np.linalg.norm(sphere(5, 3, 0), axis=1), 1.0)
     True
     """
-    n, d = _check_int("n", n, 1), _check_int("d", d, 1)
-    g = np.random.default_rng(seed).normal(size=(n, d))
+    n, d = check_int("n", n, 1), check_int("d", d, 1)
+    g = np.random.default_rng(check_seed(seed)).normal(size=(n, d))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
@@ -131,7 +127,7 @@ def cob_odt(n: int, d: int, seed: int, *, tree_seed: int | None = None,
     ----------
     Banerjee et al., ICLR 2025 (COB-ODT); ``shared/theory/dlgn.md`` §9 (the package's recipe).
     """
-    n, d, depth = _check_int("n", n, 1), _check_int("d", d, 1), _check_int("depth", depth, 1)
+    n, d, depth = check_int("n", n, 1), check_int("d", d, 1), check_int("depth", depth, 1)
     nodes = 2**depth - 1
     if d < nodes:
         raise ValueError(f"d = {d} is out of range: a depth-{depth} orthogonal tree needs d >= {nodes}")
@@ -155,12 +151,12 @@ def circle_data(n: int, seed: int, *, radius: float = CIRCLE_RADIUS,
     >>> abs(float(np.mean(y == 1)) - 0.5) < 0.03
     True
     """
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, 1)
     if not (isinstance(radius, (int, float)) and radius > 0):
         raise ValueError(f"radius = {radius!r} is out of range: radius must be > 0")
     if not (isinstance(noise, (int, float)) and 0 <= noise <= 0.5):
         raise ValueError(f"noise = {noise!r} is out of range: noise must be in [0, 0.5]")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = np.where(np.linalg.norm(x, axis=1) < radius, 1, -1)
     flip = rng.random(n) < noise

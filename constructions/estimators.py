@@ -29,6 +29,7 @@ from .models import StackedMLP
 from .network import ReluNet, compose
 from .primitives import clip
 from .training import BatchedTrainer
+from .validation import check_int, check_real, check_seed
 
 __all__ = ["cells_per_axis", "mlp_estimator", "mlp_to_relunet", "partition_estimator", "partition_expected_risk",
            "partition_sample_risk", "truncate", "whole_cell_size"]
@@ -39,11 +40,17 @@ def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x has shape {x.shape} and y {y.shape}: need x (n, d) and y (n,) with n >= 1")
-    if np.any(x < 0) or np.any(x > 1) or not np.all(np.isfinite(x)):
-        raise ValueError("x must lie in [0, 1]^d")
+    if not np.all((x >= 0) & (x <= 1)):  # also catches NaN
+        bad = x[~((x >= 0) & (x <= 1))]
+        raise ValueError(f"x has {bad.size} entries outside [0, 1] (for example {float(bad[0])!r}): inputs must lie in "
+                         "the unit cube [0, 1]^d")
     if not np.all(np.isfinite(y)):
-        raise ValueError("y must be finite")
+        raise ValueError(f"y has {int(np.sum(~np.isfinite(y)))} entries that are NaN or inf: labels must be finite")
     return x, y
+
+
+def _check_bound(bound) -> float | None:
+    return None if bound is None else check_real("bound", bound, 0, low_open=True)
 
 
 def cells_per_axis(n: int, r: float, d: int) -> int:
@@ -52,6 +59,7 @@ def cells_per_axis(n: int, r: float, d: int) -> int:
     >>> cells_per_axis(1000, 1, 1)
     10
     """
+    n, r, d = check_int("n", n, 1), check_real("r", r, 0, low_open=True), check_int("d", d, 1)
     return max(1, math.ceil(n ** (1.0 / (2 * r + d)) - 1e-9))
 
 
@@ -70,6 +78,7 @@ def whole_cell_size(n: int, r: float, d: int, *, even: bool = False) -> int:
     >>> whole_cell_size(1024, 1, 1), whole_cell_size(1024, 1, 2), whole_cell_size(1024, 1, 2, even=True)
     (1000, 1296, 1296)
     """
+    n, r, d = check_int("n", n, 1), check_real("r", r, 0, low_open=True), check_int("d", d, 1)
     power = 2 * r + d
     root = n ** (1.0 / power)
     k = max(2, 2 * round(root / 2)) if even else max(1, round(root))
@@ -159,9 +168,7 @@ def partition_sample_risk(x, y, cells: int, r: float, *, bound: float | None = N
     """
     x, y = _check_xy(x, y)
     d = x.shape[1]
-    if isinstance(cells, bool) or int(cells) != cells or cells < 1:
-        raise ValueError(f"cells = {cells!r} is out of range: cells must be an integer >= 1")
-    k = int(cells)
+    k, r, bound = check_int("cells", cells, 1), check_real("r", r, 0, low_open=True), _check_bound(bound)
     flat = np.ravel_multi_index(np.minimum((x * k).astype(np.int64), k - 1).T, (k,) * d)
     counts = np.bincount(flat, minlength=k**d)
     sums = np.bincount(flat, weights=y, minlength=k**d)
@@ -211,10 +218,8 @@ def partition_estimator(x, y, r: float, *, cells: int | None = None, bound: floa
     """
     x, y = _check_xy(x, y)
     n, d = x.shape
-    nh = cells if cells is not None else cells_per_axis(n, r, d)
-    if isinstance(nh, bool) or int(nh) != nh or nh < 1:
-        raise ValueError(f"cells = {cells!r} is out of range: cells must be an integer >= 1")
-    nh = int(nh)
+    bound = _check_bound(bound)
+    nh = check_int("cells", cells, 1) if cells is not None else cells_per_axis(n, r, d)
     h = Fraction(1, nh)
     tau = Fraction(2) ** math.floor(math.log2(1.0 / (nh * n)))
     if tau > h / n:  # guard against rounding in log2
@@ -251,8 +256,9 @@ def partition_estimator(x, y, r: float, *, cells: int | None = None, bound: floa
 
 def truncate(net: ReluNet, bound: float) -> ReluNet:
     """π_M ∘ net: clip the output to [-M, M] with one more layer of 2 units."""
-    if not bound > 0:
-        raise ValueError(f"bound = {bound!r} is out of range: bound must be > 0")
+    bound = _check_bound(bound)
+    if bound is None:
+        raise ValueError("bound = None is not allowed: truncate needs a number M > 0")
     out = compose(clip(float(bound)), net)
     out.name = f"clip{bound:g}∘{net.name}"
     return out
@@ -287,6 +293,9 @@ def mlp_estimator(x, y, r: float, *, depth: int = 2, width: int | None = None, s
     """
     x, y = _check_xy(x, y)
     n, d = x.shape
+    r, bound = check_real("r", r, 0, low_open=True), _check_bound(bound)
+    depth, steps = check_int("depth", depth, 1), check_int("steps", steps, 1)
+    lr, seed = check_real("lr", lr, 0, low_open=True), check_seed(seed)
     if width is None:
         budget = n ** (d / (2 * r + d))
         width = max(4, int(round(math.sqrt(budget)))) if depth >= 2 else max(4, int(budget / (d + 2)))

@@ -56,6 +56,7 @@ from .models import ArrayModule, StackedMLP
 from .network import NetSize, ReluNet, compose, parallel
 from .primitives import piecewise_linear, product_gate, yarotsky_square
 from .training import BatchedTrainer
+from .validation import check_positive
 
 __all__ = [
     "GridApproximant",
@@ -70,13 +71,6 @@ __all__ = [
     "reciprocal_knots",
     "train_mlps",
 ]
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be a finite number > 0")
-    return float(value)
 
 
 class _Layers:
@@ -146,7 +140,7 @@ def reciprocal_knots(upper: float, relative_error: float) -> np.ndarray:
     >>> bool(k[0] == 1.0 and k[-1] >= 4.0), len(k)
     (True, 33)
     """
-    h = math.sqrt(2 * _positive("relative_error", relative_error))
+    h = math.sqrt(2 * check_positive("relative_error", relative_error))
     count = max(1, math.ceil(math.log(max(upper, 1.0 + 1e-12)) / math.log1p(h)))
     return (1.0 + h) ** np.arange(count + 1)
 
@@ -166,7 +160,7 @@ def graded_sqrt_knots(upper: float, error: float) -> np.ndarray:
     >>> bool(k[-1] >= 4.0), len(k) < 60
     (True, True)
     """
-    eps = _positive("error", error)
+    eps = check_positive("error", error)
     knots = [0.0, 16 * eps * eps]
     while knots[-1] < upper:
         knots.append(knots[-1] + math.sqrt(32 * eps) * knots[-1] ** 0.75)
@@ -280,7 +274,7 @@ def projection_net(manifold: Manifold, g: HolderFunction, centres: CoordinateGri
     True
     """
     q = _check_q(q)
-    kappa = _positive("kappa", kappa)
+    kappa = check_positive("kappa", kappa)
     if mode not in ("pure", "semi"):
         raise ValueError(f"mode = {mode!r} is not allowed: use 'pure' or 'semi'")
     if pieces not in ("constant", "affine"):
@@ -297,7 +291,7 @@ def projection_net(manifold: Manifold, g: HolderFunction, centres: CoordinateGri
     active = r * math.sqrt((kappa + 1 + q) / (1 - q))
     overlap = _overlap(grid.points, active + r)
     scale = g.constant * r**g.alpha if g.constant is not None else None
-    budget = _positive("accuracy", accuracy) if accuracy is not None else (
+    budget = check_positive("accuracy", accuracy) if accuracy is not None else (
         0.01 * scale if scale is not None else 1e-4)
     domain = 2 * (float(np.max(np.linalg.norm(grid.points - manifold.origin, axis=1))) + r
                   + q * manifold.tube_scale) + 1
@@ -463,14 +457,14 @@ def distance_net(manifold: Manifold, eta: float, half_width: float, accuracy: fl
     >>> bool(np.abs(built.net(x)[:, 0] - m.distance(x)).max() <= built.error_bound)
     True
     """
-    half_width = _positive("half_width", half_width)
-    grid = manifold.grid(_positive("eta", eta))
+    half_width = check_positive("half_width", half_width)
+    grid = manifold.grid(check_positive("eta", eta))
     spacing = eta
     while grid.covering_radius > eta:
         spacing *= 0.8
         grid = manifold.grid(spacing)
     dim = manifold.D
-    sq_target = eta * eta / 4 if accuracy is None else _positive("accuracy", accuracy) ** 2
+    sq_target = eta * eta / 4 if accuracy is None else check_positive("accuracy", accuracy) ** 2
     steps = max(1, math.ceil(math.log(dim * half_width**2 / sq_target, 4) - 1))
     eps_sq = dim * half_width**2 * 4.0 ** (-steps - 1)
     z = grid.points - manifold.origin

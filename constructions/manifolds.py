@@ -47,6 +47,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .validation import check_int, check_positive, check_seed
+
 __all__ = [
     "MANIFOLDS",
     "AffineSubspace",
@@ -68,20 +70,6 @@ __all__ = [
 TUBE_LAWS = ("volume", "radius")
 
 
-def _count(name: str, value, minimum: int) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
-    if not ok:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {minimum}")
-    return int(value)
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be a finite number > 0")
-    return float(value)
-
-
 def random_frame(ambient_dim: int, k: int, seed: int) -> np.ndarray:
     """The first k columns of a Haar-random rotation of R^D, from ``default_rng(seed)``.
 
@@ -91,7 +79,7 @@ def random_frame(ambient_dim: int, k: int, seed: int) -> np.ndarray:
     >>> np.allclose(q.T @ q, np.eye(2))
     True
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     gauss = rng.standard_normal((ambient_dim, k))
     q, r = np.linalg.qr(gauss)
     return q * np.sign(np.diag(r))
@@ -205,7 +193,7 @@ class Manifold:
 
     def __init__(self, ambient_dim: int, seed: int = 0, origin=None):
         lowest = max(self.k, self.d + 1)
-        self.D = _count("ambient_dim", ambient_dim, lowest)
+        self.D = check_int("ambient_dim", ambient_dim, lowest)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValueError(f"seed = {seed!r} is not an integer")
         self.seed = int(seed)
@@ -327,8 +315,8 @@ class Manifold:
     # -- sampling -------------------------------------------------------------------------------------
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """n points uniform on M (with respect to its volume), shape (n, D)."""
-        n = _count("n", n, 1)
-        rng = np.random.default_rng(seed)
+        n = check_int("n", n, 1)
+        rng = np.random.default_rng(check_seed(seed))
         with torch.no_grad():
             return self.from_core(_t(self._sample_core(rng, n))).numpy()
 
@@ -379,12 +367,12 @@ class Manifold:
     # -- nets and covers ---------------------------------------------------------------------------------
     def grid(self, spacing: float) -> CoordinateGrid:
         """Points of M on a grid of intrinsic coordinates of about this ambient spacing."""
-        coords, radius, exact = self._grid_core(_positive("spacing", spacing))
+        coords, radius, exact = self._grid_core(check_positive("spacing", spacing))
         return CoordinateGrid(self.embed(coords), coords, float(radius), bool(exact))
 
     def grid_with(self, count: int) -> CoordinateGrid:
         """The coarsest grid with at least `count` points (a net for a given budget)."""
-        count = _count("count", count, 1)
+        count = check_int("count", count, 1)
         spacing = (self.volume / count) ** (1.0 / self.d)
         for _ in range(200):
             grid = self.grid(spacing)
@@ -401,7 +389,7 @@ class Manifold:
         """
         from scipy.spatial import cKDTree
 
-        eta = _positive("eta", eta)
+        eta = check_positive("eta", eta)
         grid = self.grid(eta / 4)
         spacing = eta / 4
         while grid.covering_radius > eta / 4:
@@ -428,7 +416,7 @@ class Manifold:
         Aamari et al. 2019; intrinsic_dimension.md §4 (G1) and check 3.
         """
         with torch.no_grad():
-            core = self.to_core(_t(self.sample(_count("n", n, 2), seed)))
+            core = self.to_core(_t(self.sample(check_int("n", n, 2), seed)))
             basis = self._tangent_core(core).numpy()
         p = core.numpy()
         sq, normal = _normal_parts(p, basis)
@@ -463,8 +451,8 @@ class AffineSubspace(Manifold):
     name = "subspace"
 
     def __init__(self, d: int, ambient_dim: int, half_width: float = 1.0, seed: int = 0, origin=None):
-        self.d = self.k = _count("d", d, 1)
-        self.half_width = _positive("half_width", half_width)
+        self.d = self.k = check_int("d", d, 1)
+        self.half_width = check_positive("half_width", half_width)
         super().__init__(ambient_dim, seed, origin)
 
     def describe(self) -> str:
@@ -519,7 +507,7 @@ class Circle(Manifold):
     d, k, name = 1, 2, "circle"
 
     def __init__(self, ambient_dim: int, radius: float = 1.0, seed: int = 0, origin=None):
-        self.radius = _positive("radius", radius)
+        self.radius = check_positive("radius", radius)
         super().__init__(ambient_dim, seed, origin)
 
     def describe(self) -> str:
@@ -573,9 +561,9 @@ class Sphere(Manifold):
     name = "sphere"
 
     def __init__(self, d: int, ambient_dim: int, radius: float = 1.0, seed: int = 0, origin=None):
-        self.d = _count("d", d, 1)
+        self.d = check_int("d", d, 1)
         self.k = self.d + 1
-        self.radius = _positive("radius", radius)
+        self.radius = check_positive("radius", radius)
         super().__init__(ambient_dim, seed, origin)
 
     def describe(self) -> str:
@@ -648,7 +636,7 @@ class Torus(Manifold):
 
     def __init__(self, ambient_dim: int, major: float = 2.0, minor: float = 1.0, seed: int = 0,
                  origin=None):
-        self.major, self.minor = _positive("major", major), _positive("minor", minor)
+        self.major, self.minor = check_positive("major", major), check_positive("minor", minor)
         if not self.minor < self.major:
             raise ValueError(f"minor = {minor!r} is out of range: the torus needs minor < major = {major!r}")
         super().__init__(ambient_dim, seed, origin)
@@ -733,7 +721,7 @@ class FlatTorus(Manifold):
     d, k, name = 2, 4, "flat_torus"
 
     def __init__(self, ambient_dim: int, r1: float = 1.0, r2: float = 1.0, seed: int = 0, origin=None):
-        self.r1, self.r2 = _positive("r1", r1), _positive("r2", r2)
+        self.r1, self.r2 = check_positive("r1", r1), check_positive("r2", r2)
         super().__init__(ambient_dim, seed, origin)
 
     def describe(self) -> str:
@@ -813,8 +801,8 @@ class SwissRoll(Manifold):
         if not 0 < t0 < t1 or not math.isfinite(t1):
             raise ValueError(f"t_range = {tuple(t_range)!r} is out of range: need 0 < t0 < t1 < inf")
         self.t0, self.t1 = t0, t1
-        self.height = _positive("height", height)
-        self.iterations = _count("iterations", iterations, 1)
+        self.height = check_positive("height", height)
+        self.iterations = check_int("iterations", iterations, 1)
         super().__init__(ambient_dim, seed, origin)
 
     def describe(self) -> str:

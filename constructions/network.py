@@ -18,6 +18,8 @@ ReLU neural networks", Neural Networks 108 (2018), Section 2 (network calculus).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +27,8 @@ from numbers import Rational
 
 import numpy as np
 import scipy.sparse as sparse
+
+from .validation import check_int, check_real
 
 __all__ = [
     "NetSize",
@@ -119,7 +123,11 @@ def _to_float(a):
         return sparse.csr_matrix(a, dtype=np.float64)
     arr = np.asarray(a)
     if arr.dtype == object:
-        arr = np.vectorize(float, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
+        try:
+            arr = np.vectorize(float, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
+        except OverflowError:
+            raise ValueError("a weight or bias exceeds float64's range (about 1.8e308): the construction's "
+                             "parameters (a bound, a scale) are too large for a float64 network") from None
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
@@ -353,10 +361,17 @@ class ReluNet:
         full exact evaluation (tested), at a cost that follows the active units.
         """
         pts = np.asarray(x, dtype=object)
+        if pts.ndim == 0 and self.input_dim == 1:
+            pts = pts.reshape(1, 1)
         if pts.ndim == 1:
             pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
-        if pts.shape[-1] != self.input_dim:
+        if pts.ndim != 2 or pts.shape[-1] != self.input_dim:
             raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
+        if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in pts.flat):
+            raise ValueError("x has entries that are not finite real numbers: exact evaluation needs finite "
+                             "floats, ints or Fractions")
+        if arithmetic == "mpmath":
+            check_int("dps", dps, 1)
         if arithmetic == "rational" and (self.is_sparse or max(self.widths, default=0) > 256
                                          or self._exact_rows is not None):
             from .exact import evaluate_filtered
@@ -496,12 +511,16 @@ class ReluNet:
         return self.scale(-1)
 
     def __mul__(self, c) -> ReluNet:
+        if isinstance(c, ReluNet):
+            raise TypeError("a ReluNet times a ReluNet is not a ReluNet operation: multiply outputs with "
+                            "product_gate(m, bound) composed onto parallel(f, g)")
         return self.scale(c)
 
     __rmul__ = __mul__
 
     def scale(self, c) -> ReluNet:
         """The net c * f (the output layer is multiplied by c)."""
+        check_real("c", c)
         exact = self.has_rational_weights and isinstance(c, (int, Rational))
         cc = Fraction(c) if exact else float(c)
         parts = self._parts(exact)

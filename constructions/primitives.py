@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from numbers import Real
+from numbers import Rational, Real
 
 import numpy as np
 
 from .network import ReluNet, affine_net, compose, identity_net, parallel
+from .validation import check_int
 
 __all__ = [
     "absolute_value",
@@ -48,22 +49,13 @@ def _rational(name: str, value, positive: bool = False, nonnegative: bool = Fals
         raise ValueError(f"{name} = {value!r} is not a real number")
     if not np.isfinite(float(value)):
         raise ValueError(f"{name} = {value} is out of range: {name} must be finite")
-    v = Fraction(value)
+    # Fraction takes ints and Rationals exactly; other reals (numpy floats) at their exact binary value
+    v = Fraction(value) if isinstance(value, Rational) else Fraction(float(value))
     if positive and v <= 0:
         raise ValueError(f"{name} = {value} is out of range: {name} must be > 0")
     if nonnegative and v < 0:
         raise ValueError(f"{name} = {value} is out of range: {name} must be >= 0")
     return v
-
-
-def _count(name: str, value, minimum: int) -> int:
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= minimum
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {minimum}")
-    return int(value)
 
 
 def absolute_value() -> ReluNet:
@@ -94,7 +86,7 @@ def minimum() -> ReluNet:
 
 
 def _tree(pair: ReluNet, n: int, label: str) -> ReluNet:
-    n = _count("n", n, 1)
+    n = check_int("n", n, 1)
     if n == 1:
         return identity_net(1, 0)
     net, width = None, n
@@ -154,7 +146,7 @@ def sawtooth(s: int) -> ReluNet:
     >>> sawtooth(2)(np.array([0.125, 0.25, 0.5])).tolist()
     [0.5, 1.0, 0.0]
     """
-    s = _count("s", s, 1)
+    s = check_int("s", s, 1)
     net = tent()
     for _ in range(s - 1):
         net = compose(tent(), net)
@@ -181,7 +173,7 @@ def yarotsky_square(m: int) -> ReluNet:
     >>> f2(np.array([0.0, 0.25, 0.375, 1.0])).tolist()
     [0.0, 0.0625, 0.15625, 1.0]
     """
-    m = _count("m", m, 0)
+    m = check_int("m", m, 0)
     if m == 0:
         return ReluNet([([[1]], [0])], name="square0")
     tents = [2, -4, 2]
@@ -227,7 +219,7 @@ def product_gate(m: int, bound=1) -> ReluNet:
     >>> g(np.array([[0.5, -0.5], [0.0, 0.7]])).ravel().tolist()
     [-0.25, 0.0]
     """
-    m = _count("m", m, 1)
+    m = check_int("m", m, 1)
     big = _rational("bound", bound, positive=True)
     absolutes = ReluNet(
         [([[1, 1], [-1, -1], [1, 0], [-1, 0], [0, 1], [0, -1]], [0] * 6),

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .targets import Target
+from .validation import check_int, check_real, check_seed
 
 __all__ = ["DENSITIES", "NOISES", "RegressionProblem", "RiskEstimate", "composite_target", "holder_target",
            "radial_target", "smooth_target"]
@@ -29,15 +30,11 @@ NOISES = ("gaussian", "bounded")
 
 
 def _check_dim(d) -> int:
-    if isinstance(d, bool) or int(d) != d or d < 1:
-        raise ValueError(f"d = {d!r} is out of range: d must be an integer >= 1")
-    return int(d)
+    return check_int("d", d, 1)
 
 
-def _check_r(r, upper: float = 2.0) -> sp.Expr:
-    if not (isinstance(r, (int, float)) and 0 < r <= upper):
-        raise ValueError(f"r = {r!r} is out of range: r must be a number in (0, {upper}]")
-    return sp.nsimplify(r)
+def _check_r(r, upper: float = 2.0, name: str = "r") -> sp.Expr:
+    return sp.nsimplify(check_real(name, r, 0, upper, low_open=True))
 
 
 def holder_target(r: float, d: int) -> Target:
@@ -97,7 +94,7 @@ def composite_target(beta_outer: float, d: int) -> Target:
     >>> composite_target(1, 2).numpy(np.array([[1.0, 1.0]])).tolist()
     [0.5]
     """
-    d, b = _check_dim(d), _check_r(beta_outer)
+    d, b = _check_dim(d), _check_r(beta_outer, name="beta_outer")
     syms = Target._symbols(d)
     inner = sp.Add(*[sp.sin(sp.pi * s / 2) ** 2 for s in syms]) / d
     return Target(sp.Abs(inner - sp.Rational(1, 2)) ** b, d, name=f"composite beta={beta_outer}")
@@ -143,12 +140,13 @@ class RegressionProblem:
             raise ValueError(f"noise = {noise!r} is not allowed: use one of {NOISES}")
         if density not in DENSITIES:
             raise ValueError(f"density = {density!r} is not allowed: use one of {DENSITIES}")
-        if not (isinstance(sigma, (int, float)) and sigma >= 0 and math.isfinite(sigma)):
-            raise ValueError(f"sigma = {sigma!r} is out of range: sigma must be a finite number >= 0")
-        if not 0 <= density_amplitude < 1:
-            raise ValueError(f"density_amplitude = {density_amplitude!r} is out of range: it must be in [0, 1)")
-        self.target, self.noise, self.sigma = target, noise, float(sigma)
-        self.density, self.amplitude = density, float(density_amplitude)
+        if not (hasattr(target, "dim") and hasattr(target, "numpy")):  # a Target or one like it
+            raise ValueError(f"target = {target!r} is not allowed: target must be a Target (holder_target, "
+                             "radial_target, composite_target, smooth_target)")
+        sigma = check_real("sigma", sigma, 0)
+        amplitude = check_real("density_amplitude", density_amplitude, 0, 1, high_open=True)
+        self.target, self.noise, self.sigma = target, noise, sigma
+        self.density, self.amplitude = density, amplitude
         self.d = target.dim
 
     @property
@@ -164,8 +162,7 @@ class RegressionProblem:
 
     def sample_inputs(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n inputs from the density (rejection sampling for "cosine")."""
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 1")
+        n = check_int("n", n, 1)
         if self.density == "uniform":
             return rng.random((int(n), self.d))
         out, have = np.empty((int(n), self.d)), 0
@@ -184,13 +181,14 @@ class RegressionProblem:
 
     def sample(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(X, y): n inputs and noisy labels, from ``numpy.random.default_rng(seed)``."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         x = self.sample_inputs(n, rng)
         return x, self.target.numpy(x) + self.noise_draw(len(x), rng)
 
     def excess_risk(self, estimator, n_test: int = 100_000, seed: int = 0, chunk: int = 1 << 14) -> RiskEstimate:
         """E|g(X) - f(X)|^2 on fresh draws; `estimator` maps (N, d) arrays to (N,) or (N, 1)."""
-        rng = np.random.default_rng([seed, 7919])
+        n_test, chunk = check_int("n_test", n_test, 1), check_int("chunk", chunk, 1)
+        rng = np.random.default_rng([check_seed(seed), 7919])
         total = total_sq = 0.0
         done = 0
         while done < n_test:

@@ -59,6 +59,7 @@ from collections.abc import Callable
 import torch
 
 from .models import StackedModel
+from .validation import check_int
 
 __all__ = [
     "default_tol",
@@ -163,13 +164,6 @@ def _check_mask(mask, K: int, n: int, device) -> torch.Tensor:
 def _check_choice(name: str, value, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} = {value!r} is not allowed: use one of {allowed}")
-
-
-def _check_int(name: str, value, low: int, high: int | None = None, why: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer {bound}{why}")
-    return value
 
 
 def _check_tol(tol, dtype: torch.dtype) -> float:
@@ -807,15 +801,15 @@ def top_ntk_eigenvalues(model: StackedModel, params: dict[str, torch.Tensor], x:
     op = _NTKOperator(model, params, x, mask)
     tol = _check_tol(tol, op.dtype)
     k_max = int(op.counts.min())
-    _check_int("k", k, 1, k_max, why=f" (the fewest valid samples × outputs over the models is {k_max})")
+    check_int("k", k, 1, k_max, why=f" (the fewest valid samples × outputs over the models is {k_max})")
     if iters is None:
         iters = DEFAULT_LANCZOS_ITERS if method == "lanczos" else DEFAULT_POWER_ITERS
     if method == "lanczos":
-        _check_int("iters", iters, k, why=" (at least k)")
+        check_int("iters", iters, k, why=" (at least k)")
         values, vectors = _lanczos(op.matvec, op.valid, k, iters, tol, generator, "largest", return_vectors,
                                    op.dtype)
     else:
-        _check_int("iters", iters, 1)
+        check_int("iters", iters, 1)
         values, vectors = _subspace_iteration(op.matvec, op.valid, k, iters, tol, generator, op.dtype,
                                               return_vectors)
     return (values, vectors) if return_vectors else values
@@ -953,7 +947,7 @@ def top_hessian_eigenvalue(model: StackedModel, params: dict[str, torch.Tensor],
     op = _HessianOperator(model, params, x, y, mask, loss)
     tol = _check_tol(tol, op.dtype)
     iters = DEFAULT_LANCZOS_ITERS if iters is None else iters
-    _check_int("iters", iters, 1)
+    check_int("iters", iters, 1)
     flat = flatten_params(op.params)
     valid = torch.ones(flat.shape, dtype=torch.bool, device=flat.device)
     values, _ = _lanczos(op.matvec, valid, 1, iters, tol, generator, which, False, flat.dtype)

@@ -187,6 +187,13 @@ class BatchedTrainer:
         if decay.size == 0 or not np.all(np.isfinite(decay)) or np.any(decay < 0):
             raise ValueError(f"weight_decay = {weight_decay!r} is out of range: give finite values >= 0")
         self.weight_decay = weight_decay
+        for name, value in (("lr", lr), ("loss_scale", loss_scale)):
+            try:
+                values = np.asarray(value, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                values = np.array([np.nan])
+            if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
+                raise ValueError(f"{name} = {value!r} is out of range: give a finite number > 0 (or one per model)")
 
     # -- setup ------------------------------------------------------------------------------------
     def _device(self) -> torch.device:
@@ -221,6 +228,9 @@ class BatchedTrainer:
             want = (k, n)
         if tuple(y.shape) != want:
             raise ValueError(f"y has shape {tuple(y.shape)}: expected {want} for loss {self.loss!r}")
+        for name, t in (("x", x), ("y", y)):
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                raise ValueError(f"{name} has NaN or inf entries: training data must be finite")
         if mask is None:
             valid_mask = torch.ones(k, n, dtype=torch.bool, device=device)
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,6 +25,7 @@ import numpy as np
 
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
+from relunet.constructions.validation import check_seed
 
 __all__ = [
     "IntegralEstimate",
@@ -99,6 +101,12 @@ def _box(domain, dim: int) -> np.ndarray:
     return box
 
 
+def _check_target(target) -> None:
+    if not (hasattr(target, "dim") and hasattr(target, "numpy")):  # a Target, or one like it (ManifoldTarget)
+        raise ValueError(f"target = {target!r} is not allowed: target must be a relunet Target (for example "
+                         "square_target() or holder_target(r, d))")
+
+
 def _as_model(net):
     """numpy evaluator, torch module, input dim and whether exact evaluation is possible."""
     import torch
@@ -127,8 +135,11 @@ def _as_model(net):
 
 
 def _errors(evaluate, target: Target, pts: np.ndarray, output: int) -> np.ndarray:
-    out = np.asarray(evaluate(pts), dtype=np.float64).reshape(pts.shape[0], -1)[:, output]
-    return out - target.numpy(pts)
+    out = np.asarray(evaluate(pts), dtype=np.float64).reshape(pts.shape[0], -1)
+    if isinstance(output, bool) or not isinstance(output, numbers.Integral) or not 0 <= output < out.shape[1]:
+        raise ValueError(f"output = {output!r} is out of range: the net has {out.shape[1]} output(s), so output "
+                         f"must be an integer in [0, {out.shape[1] - 1}]")
+    return out[:, output] - target.numpy(pts)
 
 
 def _grid(box: np.ndarray, per_dim: int) -> np.ndarray:
@@ -141,7 +152,7 @@ def _candidates(box, grid: int, n_random: int, seed: int, candidates, dim: int):
     """Grid and random points of the box (if any) and the caller's candidates, with their stage."""
     parts, stages = [], []
     if box is not None:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         grid_pts = _grid(box, grid)
         rand_pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((n_random, dim))
         parts += [grid_pts, rand_pts]
@@ -362,6 +373,7 @@ def sup_error(
     (Fraction(1, 256), 'polish')
     """
     evaluate, module, dim, can_exact = _as_model(net)
+    _check_target(target)
     if target.dim != dim:
         raise ValueError(f"target.dim = {target.dim} does not match the net's input dim {dim}")
     if domain is None and candidates is None:
@@ -435,11 +447,12 @@ def l2_error(
     from scipy.stats import norm
 
     evaluate, _, dim, _ = _as_model(net)
+    _check_target(target)
     if int(n) != n or n < 2:
         raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence = {confidence!r} is out of range: it must be in (0, 1)")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     if sampler is None:
         if domain is None:
             raise ValueError("domain = None: give a domain box or a sampler")
@@ -477,7 +490,7 @@ def monte_carlo_integral(
     box = _box(domain, dim)
     if int(n) != n or n < 2:
         raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     volume = float(np.prod(box[:, 1] - box[:, 0]))
     total = total_sq = 0.0
     done = 0

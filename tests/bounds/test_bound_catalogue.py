@@ -170,7 +170,10 @@ def test_square_error_values():
     for k in range(1, 13):
         assert b.exact(m=k) == sp.Rational(1, 2 ** (2 * k + 2))
     assert b.kind == "exact"
-    assert b.log_slope("m") == -2
+    assert b.log_slope("m") == -2 and b.log_slope("m", 4) == -1
+    for base in (0, 1, -2, "a"):
+        with pytest.raises(ValueError, match="base = .* other than 1"):
+            b.log_slope("m", base)
     with pytest.raises(ValueError, match="m = 0 is out of range"):
         b.evaluate(m=0)
 

@@ -169,5 +169,5 @@ def test_mlp_estimator_and_truncation():
     assert np.abs(f0(x)).max() <= 0.3 + 1e-12
     t = truncate(ReluNet([([[2.0]], [0.0])]), 1.0)
     assert t(np.array([[-3.0], [0.25], [3.0]])).ravel().tolist() == [-1.0, 0.5, 1.0]
-    with pytest.raises(ValueError, match="x must lie"):
+    with pytest.raises(ValueError, match=r"x has 1 entries outside \[0, 1\] \(for example 1.5\)"):
         partition_estimator(np.array([[1.5]]), np.array([1.0]), 1)
