@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import numbers
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from relunet.bounds.core import Domain
+from relunet.constructions.validation import check_int
 
 from .environment import environment
 
@@ -40,6 +42,7 @@ __all__ = [
 
 STATUSES = ("pass", "fail", "inconclusive", "error")
 PROFILES = ("quick", "full")
+MAX_SWEEP_VALUES = 10_000  # values one --set a..b may expand to
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,13 @@ class Param:
                 a, b = self._number(lo), self._number(hi)
                 if self.kind != "int":
                     raise ValueError(f"{self.name} = {text!r}: a range a..b needs an integer parameter")
+                a, b = self.validate([a, b])  # both ends in the domain (integers, finite) before the list
                 if b < a:
                     raise ValueError(f"{self.name} = {text!r} is an empty range")
-                values = list(range(int(a), int(b) + 1))
+                if b - a >= MAX_SWEEP_VALUES:
+                    raise ValueError(f"{self.name} = {text!r} has {b - a + 1} values: a sweep takes at most "
+                                     f"{MAX_SWEEP_VALUES}")
+                values = list(range(a, b + 1))
             else:
                 values = [self._number(t) for t in text.split(",")]
             return self.validate(values)
@@ -115,7 +122,7 @@ class Param:
             raise ValueError(f"{self.name} = [] is empty: {self.name} must be {self.describe()}")
         out = []
         for v in values:
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise ValueError(f"{self.name} = {v!r} is not a number: {self.name} must be "
                                  f"{self.describe()}")
             self.domain.check(self.name, v)
@@ -184,6 +191,7 @@ class Verdict:
     data: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)
     source: str = ""
+    figures_requested: bool = False  # run with a figure folder: `figures` is all it draws
 
     @property
     def passed(self) -> bool:
@@ -268,6 +276,10 @@ class RunContext:
     device: str = "cpu"
     profile: str = "quick"
     figure_dir: Path | None = None
+
+    def __post_init__(self):
+        # the seed is part of every store key (an SQLite INTEGER) and seeds numpy: [0, 2^63 - 1]
+        self.seed = check_int("seed", self.seed, 0, 2**63 - 1)
 
     def figure_path(self, stem: str) -> Path | None:
         if self.figure_dir is None:
@@ -375,6 +387,7 @@ class Claim:
             message=message, seed=ctx.seed, seconds=time.perf_counter() - start,
             device=ctx.device, kind=kind, control=control, figures=list(outcome.figures),
             data=_jsonable(outcome.data), environment=environment(ctx.device), source=self.source,
+            figures_requested=ctx.figure_dir is not None,
         )
 
     def run_unit(self, params: dict, ctx: RunContext) -> Verdict:

@@ -7,13 +7,15 @@
     relunet figures [--out DIR] [--profile quick|full]
 
 Exit status: 0 when every claim run passed, 1 when any did not, 2 for bad usage or bad input
-(one line naming what is wrong, no traceback).
+(one line naming what is wrong, no traceback), 130 when interrupted and 141 when the reader of
+stdout goes away (`relunet bound | head`), as for a Unix tool stopped by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -35,33 +37,47 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("relunet")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        release = "unknown"
     parser = _Parser(prog="relunet", description="Runnable theory of ReLU networks.")
+    parser.add_argument("--version", action="version", version=f"relunet {release}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p_list = sub.add_parser("list", help="list every claim with its source and parameters")
     p_list.add_argument("--json", action="store_true", help="one JSON object per claim")
 
     p_verify = sub.add_parser("verify", help="run claims and compare measurement with theory")
-    p_verify.add_argument("claims", nargs="*", metavar="CLAIM-OR-PREFIX")
-    p_verify.add_argument("--profile", choices=("quick", "full"), default="quick")
+    p_verify.add_argument("claims", nargs="*", metavar="CLAIM-OR-PREFIX",
+                          help="claim ids or id prefixes (default: every claim)")
+    p_verify.add_argument("--profile", choices=("quick", "full"), default="quick",
+                          help="parameter sizes: quick (CPU, minutes) or full (paper-sized)")
     p_verify.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                          dest="overrides", help="override a claim parameter (repeatable)")
-    p_verify.add_argument("--seed", type=int, default=0)
-    p_verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
-    p_verify.add_argument("--store", default="relunet-results.sqlite", metavar="PATH")
-    p_verify.add_argument("--report", default=None, metavar="DIR")
+                          dest="overrides", help="override a claim parameter (repeatable); sweeps take a..b or a,b,c")
+    p_verify.add_argument("--seed", type=int, default=0, help="the seed of every random draw (default 0)")
+    p_verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                          help="where torch work runs (auto: cuda when available)")
+    p_verify.add_argument("--store", default="relunet-results.sqlite", metavar="PATH",
+                          help="SQLite results store; finished units found there are not rerun")
+    p_verify.add_argument("--report", default=None, metavar="DIR",
+                          help="write report.md and report.html with the figures to DIR")
     p_verify.add_argument("--json", action="store_true", help="one JSON object per verdict")
 
     p_bound = sub.add_parser("bound", help="evaluate a bound (without NAME: list them)")
-    p_bound.add_argument("name", nargs="?", metavar="NAME")
+    p_bound.add_argument("name", nargs="?", metavar="NAME", help="a bound's name, as `relunet bound` lists them")
     p_bound.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                         dest="overrides")
-    p_bound.add_argument("--json", action="store_true")
+                         dest="overrides", help="fix a parameter (repeatable); all of them gives a value")
+    p_bound.add_argument("--json", action="store_true", help="print one JSON object (per bound, for the list)")
 
     p_fig = sub.add_parser("figures", help="write the figure gallery")
-    p_fig.add_argument("--out", default="docs/gallery", metavar="DIR")
-    p_fig.add_argument("--profile", choices=("quick", "full"), default="quick")
-    p_fig.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p_fig.add_argument("--out", default="docs/gallery", metavar="DIR", help="folder for index.md and figures/")
+    p_fig.add_argument("--profile", choices=("quick", "full"), default="quick",
+                       help="parameter sizes: quick or full")
+    p_fig.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                       help="where torch work runs (auto: cuda when available)")
     return parser
 
 
@@ -71,6 +87,9 @@ def _overrides(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--set {item!r} is not NAME=VALUE")
+        if name.strip() in out:
+            raise UsageError(f"--set {name.strip()} is given twice ({out[name.strip()]!r} and {value!r}): give it once"
+                             " (a sweep takes a..b or a,b,c)")
         out[name.strip()] = value
     return out
 
@@ -92,11 +111,14 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from .claim import select_claims
+    from .claim import _jsonable, select_claims
     from .report import write_report
     from .runner import run_claims
     from .store import ResultsStore
 
+    for option, value in (("--store", args.store), ("--report", args.report)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} {value!r} is empty: give a path")
     claims = select_claims(args.claims)
     overrides = _overrides(args.overrides)
     store = ResultsStore(args.store)
@@ -111,11 +133,11 @@ def _cmd_verify(args) -> int:
                               device=args.device, store=store, figure_dir=figure_dir)
     finally:
         store.close()
-    keys = ("claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds")
+    keys = ("claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds", "message")
     for v in verdicts:
         if args.json:
             d = v.to_dict()
-            print(json.dumps({k: d[k] for k in keys}))
+            print(json.dumps(_jsonable({k: d[k] for k in keys})))
         else:
             print(v.summary())
     if args.report:
@@ -128,36 +150,53 @@ def _cmd_verify(args) -> int:
     return 0 if passed == len(verdicts) else 1
 
 
-def _parse_number(name: str, text: str):
+def _parse_number(name: str, text: str, allowed: str = ""):
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"{name} = {text!r} is not a number") from None
+        raise UsageError(f"{name} = {text!r} is not a number" + (f": {name} must be {allowed}" if allowed else "")) \
+            from None
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
 def _cmd_bound(args) -> int:
+    import numpy as np
+
     from relunet.bounds.catalogue import bound_names, get_bound
 
     if args.name is None:
-        for name in bound_names():
+        if args.overrides:
+            raise UsageError("--set needs a bound NAME (relunet bound NAME --set ...); `relunet bound` lists them")
+        names = bound_names()
+        width = max(map(len, names))
+        for name in names:
             b = get_bound(name)
-            print(f"{name:32s} {b.kind:6s} {b.quantity}")
+            print(json.dumps({"name": name, "kind": b.kind, "quantity": b.quantity}) if args.json
+                  else f"{name:{width}s}  {b.kind:6s} {b.quantity}")
         return 0
     bound = get_bound(args.name)
-    values = {k: _parse_number(k, v) for k, v in _overrides(args.overrides).items()}
+    values = {k: _parse_number(k, v, bound.conditions[k].describe() if k in bound.conditions else "")
+              for k, v in _overrides(args.overrides).items()}
     shown = bound.subs(**values)  # checks names and ranges
     info = {"name": bound.name, "kind": bound.kind, "quantity": bound.quantity,
             "source": bound.source, "expr": str(bound.expr), "latex": bound.latex(),
             "parameters": list(bound.parameters), "set": values,
             "exponents": _exponents(bound, values)}
     if set(values) == set(bound.parameters):
-        info["value"] = bound.evaluate(**values)
+        with np.errstate(all="ignore"):  # an overflow is reported as inf, not as a warning
+            value = bound.evaluate(**values)
+        info["value"] = value
         if all(isinstance(v, int) for v in values.values()):
-            info["exact"] = str(bound.exact(**values))
+            try:
+                info["exact"] = str(bound.exact(**values))
+            except ValueError:  # more digits than Python prints (sys.get_int_max_str_digits)
+                info["exact"] = None
     else:
         info["expr_with_values"] = str(shown.expr)
     if args.json:
+        value = info.get("value")
+        if isinstance(value, float) and not math.isfinite(value):  # strict JSON has no inf or nan: as verdicts do
+            info["value"] = repr(value)
         print(json.dumps(info))
         return 0
     print(bound)
@@ -165,15 +204,19 @@ def _cmd_bound(args) -> int:
         print(f"  exponent in {var}: {e}")
     if "value" in info:
         where = ", ".join(f"{k}={v}" for k, v in values.items())
-        exact = f" = {info['exact']}" if info.get("exact") and info["exact"] != repr(info["value"]) else ""
-        print(f"  at {where}: {info['value']!r}{exact}")
+        exact = info.get("exact")
+        if exact is None and "exact" in info:
+            exact_text = " (the exact rational has too many digits to print)"
+        else:
+            exact_text = f" = {exact}" if exact and exact != repr(info["value"]) else ""
+        print(f"  at {where}: {info['value']!r}{exact_text}")
     elif values:
         print(f"  with {', '.join(f'{k}={v}' for k, v in values.items())}: {info['expr_with_values']}")
     return 0
 
 
 def _exponents(bound, values: dict) -> dict[str, str]:
-    """Power-law exponents in the asymptotic variables not fixed by --set.
+    """Power-law exponents in the asymptotic variables not fixed by --set, with the set values put in.
 
     A bound exponential in a variable (the square's 2^(-2m-2)) has no power-law exponent;
     where sympy cannot take the limit, the exponent is left out rather than guessed.
@@ -185,7 +228,9 @@ def _exponents(bound, values: dict) -> dict[str, str]:
         try:
             if bound.log_slope(var) != 0:
                 continue
-            out[var] = str(bound.exponent(var))
+            exponent = bound.exponent(var)
+            fixed = {bound.sym(k): v for k, v in values.items() if bound.sym(k) in exponent.free_symbols}
+            out[var] = str(exponent.subs(fixed) if fixed else exponent)
         except (NotImplementedError, TypeError, ValueError):
             continue
     return out
@@ -237,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("relunet: interrupted; finished units are in the store", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`relunet list | head`): stop quietly, as a Unix tool
+        # killed by SIGPIPE would, and keep the interpreter's final flush from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,12 +81,27 @@ def run_claims(
 
 
 def _run_one(store: ResultsStore | None, key: str, ctx: RunContext, work) -> Verdict | None:
-    if store is not None:
-        found = store.get(key)
-        if found is not None:
-            return found
+    found = store.get(key) if store is not None else None
+    if found is not None and (ctx.figure_dir is None or _reuse_figures(found, ctx.figure_dir)):
+        return found
     verdict = work()
-    # Errors are not recorded: a rerun should try them again.
+    # Errors are not recorded: a rerun should try them again.  A stored verdict that lacks the
+    # figures a report asks for is rerun (same unit, same seed) and replaced by the run that drew them.
     if store is not None and verdict is not None and verdict.status != "error":
-        store.put(key, verdict)
+        store.put(key, verdict, replace=found is not None)
     return verdict
+
+
+def _reuse_figures(found: Verdict, figure_dir: Path) -> bool:
+    """Whether a stored verdict can serve a report: it ran with figures on and every file it drew
+    still exists (copied into `figure_dir` when it lies elsewhere)."""
+    paths = [Path(f) for f in found.figures]
+    if not found.figures_requested or not all(p.is_file() for p in paths):
+        return False
+    figure_dir.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(paths):
+        target = figure_dir / path.name
+        if path.resolve() != target.resolve():
+            shutil.copy2(path, target)
+        found.figures[i] = str(target)
+    return True

@@ -97,12 +97,14 @@ class ResultsStore:
         row = self._conn.execute("SELECT verdict FROM verdicts WHERE unit_key = ?", (key,)).fetchone()
         return Verdict.from_json(row[0]) if row else None
 
-    def put(self, key: str, verdict: Verdict) -> bool:
-        """Record a verdict in one transaction; False (and no change) if the unit is already there."""
+    def put(self, key: str, verdict: Verdict, replace: bool = False) -> bool:
+        """Record a verdict in one transaction; False (and no change) if the unit is already there,
+        unless `replace` (a rerun of the same unit and seed that also drew its figures)."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        conflict = "REPLACE" if replace else "IGNORE"
         with self._transaction():
             cur = self._conn.execute(
-                "INSERT OR IGNORE INTO verdicts (unit_key, claim, kind, params, seed, status, "
+                f"INSERT OR {conflict} INTO verdicts (unit_key, claim, kind, params, seed, status, "
                 "verdict, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, verdict.claim, verdict.kind, json.dumps(verdict.params, sort_keys=True),
                  verdict.seed, verdict.status, verdict.to_json(), now),

@@ -8,7 +8,7 @@ import pytest
 
 from relunet.verify.cli import main
 
-KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds"}
+KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds", "message"}
 
 
 def run_cli(*args, cwd=None):
@@ -30,6 +30,16 @@ def run_cli(*args, cwd=None):
         (["bound", "approx.square.error", "--set", "m=-2"], "m = -2"),
         (["bound", "no.such.bound"], "no.such.bound"),
         (["bound", "approx.square.error", "--set", "q=1"], "q"),
+        (["bound", "--set", "m=3"], "needs a bound NAME"),
+        (["verify", "approx.square.error", "--set", "m=3", "--set", "m=4"], "given twice"),
+        (["verify", "approx.square.error", "--store", ""], "--store '' is empty"),
+        (["verify", "approx.square.error", "--report", " "], "--report ' ' is empty"),
+        (["verify", "approx.square.error", "--seed", "-1"], "seed = -1"),
+        (["verify", "approx.square.error", "--seed", str(2**70)], "seed = "),
+        (["verify", "approx.square.error", "--set", "m=1..1e10"], "m = 10000000000"),  # checked before the list
+        (["verify", "approx.square.error", "--set", "m=1..inf"], "m = inf"),
+        (["verify", "approx.square.error", "--set", "m=1..nan"], "m = nan"),
+        (["verify", "approx.square.error", "--set", "m=1..2.5"], "m = 2.5"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
@@ -116,3 +126,29 @@ def test_bound_command(capsys):
     assert info["exponents"] == {"n": "-2*r/(d + 2*r)"}
     assert main(["bound"]) == 0
     assert "approx.product.error" in capsys.readouterr().out
+
+
+def test_closed_stdout_pipe_ends_quietly(tmp_path):
+    # `relunet bound | head -1`: the reader leaves after one line; no traceback, SIGPIPE's status
+    proc = subprocess.Popen([sys.executable, "-m", "relunet.verify.cli", "bound"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    with proc.stdout, proc.stderr:
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141
+    assert first.startswith(b"approx.") and err == ""
+
+
+def test_bound_json_is_strict_and_exponents_take_the_set_values(capsys):
+    assert main(["bound", "approx.square.dense", "--set", "m=1e308", "--json"]) == 0
+    out, err = capsys.readouterr()
+    info = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert info["value"] == "inf" and err == ""  # as verdicts write inf; no overflow warning
+    assert main(["bound", "stat.minimax.holder", "--set", "r=1", "--set", "d=2"]) == 0
+    assert "exponent in n: -1/2" in capsys.readouterr().out
+    assert main(["bound", "approx.square.error", "--set", "m=100000"]) == 0  # 2^-200002: too long to print
+    assert "too many digits" in capsys.readouterr().out
+    assert main(["bound", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"name", "kind", "quantity"} == set(rows[0]) and len(rows) > 50

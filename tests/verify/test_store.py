@@ -82,3 +82,28 @@ def test_sweep_killed_with_sigkill_resumes_without_loss_or_duplicates(tmp_path):
     assert after[: len(before)] == before  # nothing recorded before the kill changed
     ms = sorted(json.loads(r[1])["params"]["m"] for r in after)
     assert ms == list(range(1, 121))
+
+
+def test_report_after_a_plain_run_still_gets_its_figures(tmp_path):
+    """A unit stored without figures is rerun (same seed) when a report asks for figures; one
+    stored with them is reused and its files are copied into the new report's folder."""
+    from pathlib import Path
+
+    from relunet.verify.claim import get_claim
+    from relunet.verify.runner import run_claims
+
+    claims = [get_claim("approx.square.error")]
+    params = {"m": [1, 2, 3]}
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        plain = run_claims(claims, overrides=params, store=store)
+        assert not any(v.figures for v in plain)
+        first = run_claims(claims, overrides=params, store=store, figure_dir=tmp_path / "a")
+        drawn = [f for v in first for f in v.figures]
+        assert drawn and all(Path(f).is_file() for f in drawn)
+        assert [v.measured for v in first] == [v.measured for v in plain]  # the rerun measures the same
+        again = run_claims(claims, overrides=params, store=store, figure_dir=tmp_path / "b")
+        copied = [f for v in again for f in v.figures]
+        assert [Path(f).parent for f in copied] == [tmp_path / "b"] * len(drawn)
+        assert all(Path(f).is_file() for f in copied)
+        assert [v.seconds for v in again] == [v.seconds for v in first]  # reused, not rerun
+        assert len(store.verdicts()) == len(plain)  # replaced in place, nothing added or lost

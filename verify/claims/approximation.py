@@ -65,7 +65,7 @@ def _square_error_unit(params: dict, ctx) -> Outcome:
         status="pass" if rel <= IDENTITY_RTOL else "fail",
         predicted=float(predicted), measured=float(measured), tolerance=IDENTITY_RTOL,
         tolerance_reason=IDENTITY_REASON,
-        message=(f"worst point x = {found.point[0]!r} found by {found.found_by}; "
+        message=(f"worst point x = {float(found.point[0])!r} found by {found.found_by}; "
                  f"relative deviation {float(rel):.3e}"),
         control=control,
         data={"m": m, "error": float(measured), "error_exact": str(measured),
