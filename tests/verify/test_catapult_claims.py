@@ -79,6 +79,14 @@ def test_euler_residual_detects_biases():
     assert cc.euler_residual(model, zero, x, 2).max() < 1e-12  # zero biases keep the identity
 
 
+def test_euler_residual_in_chunks_equals_one_pass(monkeypatch):
+    model, params = cc._biased_params(16, [0, 1])
+    x = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    whole = cc.euler_residual(model, params, x, 2)
+    monkeypatch.setattr(cc, "JACOBIAN_CHUNK", 1)  # one sample at a time
+    assert np.array_equal(cc.euler_residual(model, params, x, 2), whole)
+
+
 def test_norm_identity_check_detects_a_wrong_degree():
     model = cc.homogeneous_mlp(3, 16, depth=2, negative_slope=0.5)  # 3-homogeneous
     x = torch.randn(6, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)

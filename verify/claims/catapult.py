@@ -86,21 +86,33 @@ def _seeds(ctx, count: int) -> list[int]:
 # identities
 
 
+JACOBIAN_CHUNK = 1 << 26  # numbers of the per-sample Jacobian held at once by euler_residual
+
+
 def euler_residual(model, params: dict, x: torch.Tensor, k: int) -> np.ndarray:
     """|θ·∇_θ f(x_a) − k f(x_a)| / Σ_p |θ_p ∂f(x_a)/∂θ_p| for every model and sample, (K, n).
 
-    Uses the per-sample Jacobian of :func:`relunet.constructions.spectral.jacobian`.
+    Uses the per-sample Jacobian of :func:`relunet.constructions.spectral.jacobian`, a few
+    samples at a time so that a chunk of it holds about 2^26 numbers (512 MiB in float64): the
+    whole (K, n, P) Jacobian of the full profile's width-4096 three-layer net is 8.6 GB, and
+    with its product by θ it outgrew a 24 GiB machine.
 
     References
     ----------
     Euler's theorem on homogeneous functions; ``shared/theory/catapult.md`` §5 and §13 check 2.
     """
-    J = spectral.jacobian(model, params, x)  # (K, n, P)
     theta = spectral.flatten_params(params)[:, None, :]
-    terms = J * theta
     f = model.forward({n: p.detach() for n, p in params.items()}, x)[..., 0].detach()
-    scale = terms.abs().sum(-1) + abs(k) * f.abs()
-    resid = (terms.sum(-1) - k * f).abs() / scale.clamp_min(torch.finfo(scale.dtype).tiny)
+    K, P = theta.shape[0], theta.shape[2]
+    chunk = max(1, JACOBIAN_CHUNK // (K * P))
+    dot, scale = [], []
+    for a in range(0, x.shape[1], chunk):
+        terms = spectral.jacobian(model, params, x[:, a:a + chunk]) * theta  # (K, chunk, P)
+        dot.append(terms.sum(-1))
+        scale.append(terms.abs().sum(-1))
+        del terms
+    scale_all = torch.cat(scale, dim=1) + abs(k) * f.abs()
+    resid = (torch.cat(dot, dim=1) - k * f).abs() / scale_all.clamp_min(torch.finfo(scale_all.dtype).tiny)
     return resid.cpu().numpy()
 
 
