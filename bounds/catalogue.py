@@ -61,7 +61,7 @@ def get_bound(name: str) -> Bound:
     if name not in CATALOGUE:
         import difflib
 
-        close = difflib.get_close_matches(name, CATALOGUE, n=3)
+        close = difflib.get_close_matches(name, CATALOGUE, n=3) if isinstance(name, str) else []
         hint = f"; did you mean {', '.join(close)}?" if close else "; `relunet bound` with no name lists them"
         raise ValueError(f"bound = {name!r} is unknown{hint}")
     return CATALOGUE[name]()

@@ -380,7 +380,7 @@ def uv_iterate(f0, lam0, eta, m, steps: int, x=1.0, y=0.0) -> tuple[np.ndarray, 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"steps = {steps!r} is out of range: steps must be an integer >= 0")
     arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (f0, lam0, eta, m, x, y)))
-    for name, value in zip(("eta", "m"), (arrays[2], arrays[3])):
+    for name, value in zip(("lam0", "eta", "m"), (arrays[1], arrays[2], arrays[3])):  # λ0 = x²(|u|²+|v|²)/m
         if np.any(~(value > 0)):
             raise ValueError(f"{name} = {float(value.reshape(-1)[np.argmax(~(value > 0))])!r} is out of range: "
                              f"{name} must be > 0")

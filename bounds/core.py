@@ -107,8 +107,11 @@ class Domain:
             )
 
 
-def _sympify_value(v):
+def _sympify_value(v, name: str = "value"):
     """Exact for ints and Fractions; floats stay floats (no rounding to nearby rationals)."""
+    if np.ndim(v) != 0:
+        raise ValueError(f"{name} = {v!r} is an array: exact values and subs take one number per parameter "
+                         "(evaluate takes arrays)")
     if isinstance(v, Fraction):
         return sp.Rational(v.numerator, v.denominator)
     if isinstance(v, float):
@@ -239,7 +242,14 @@ class Bound:
         logarithmic factors do not change it.
         """
         x = self.sym(var)
-        return sp.simplify(sp.limit(self._log_derivative(var), x, sp.oo))
+        try:
+            return sp.simplify(sp.limit(self._log_derivative(var), x, sp.oo))
+        except NotImplementedError:  # sympy's Gruntz algorithm gives up (sums over d, Min, ...)
+            others = [v for v in self.parameters if v != var]
+            hint = (f"; fixing the other parameters first may help, e.g. .subs({others[0]}=2).exponent({var!r})"
+                    if others else " (a ceiling, Min or Piecewise in it)")
+            raise ValueError(f"exponent({var!r}) of {self.name}: sympy cannot take this limit symbolically"
+                             + hint) from None
 
     def log_power(self, var: str) -> sp.Expr:
         """The power b of log(var) in f ≍ var^a (log var)^b, from lim (dlog f/dlog var − a)·log var."""
@@ -268,7 +278,7 @@ class Bound:
             self.sym(k)
             if k in self.conditions:
                 self.conditions[k].check(k, v, context=self.name)
-        mapping = {self.sym(k): _sympify_value(v) for k, v in values.items()}
+        mapping = {self.sym(k): _sympify_value(v, k) for k, v in values.items()}
         expr = self.expr.subs(mapping)
         names = {s.name for s in sp.sympify(expr).free_symbols}
         return Bound(
@@ -336,16 +346,17 @@ class Bound:
         """
         self.check_parameters(values)
         arrays = [np.asarray(values[p], dtype=np.float64) for p in self.parameters]
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        except ValueError:
+            shapes = ", ".join(f"{p} {a.shape}" for p, a in zip(self.parameters, arrays))
+            raise ValueError(f"the parameter arrays do not broadcast together: {shapes}") from None
         out = self._function(*arrays)
-        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
-        out = np.broadcast_to(np.asarray(out, dtype=np.float64), shape)
+        out = np.array(np.broadcast_to(np.asarray(out, dtype=np.float64), shape))  # a writable copy
         return out if out.ndim else float(out)
 
     def exact(self, **values) -> sp.Expr:
         """Evaluate exactly (sympy), e.g. with Fraction or int inputs."""
         self.check_parameters(values)
-        mapping = {
-            self.sym(k): sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
-            for k, v in values.items()
-        }
+        mapping = {self.sym(k): _sympify_value(v, k) for k, v in values.items()}
         return sp.simplify(self.expr.subs(mapping))

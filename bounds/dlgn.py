@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -284,6 +285,8 @@ def relu_regions_serra(widths: Sequence[int], d: int) -> int:
     ----------
     Serra, Tjandraatmadja, Ramalingam, ICML 2018, Theorem 1 ([recalled] in dlgn.md §8).
     """
+    if not all(isinstance(w, numbers.Integral) or (isinstance(w, float) and w.is_integer()) for w in widths):
+        raise ValueError(f"widths = {list(widths)} is out of range: widths must be integers >= 1")
     widths = [int(w) for w in widths]
     if not widths or any(w < 1 for w in widths):
         raise ValueError(f"widths = {list(widths)} is out of range: give at least one width, each >= 1")

@@ -151,6 +151,10 @@ def two_class_subset(images, labels, classes: tuple[int, int] = (0, 1), n_train:
         raise ValueError(f"images has {images.shape[0]} rows and labels {labels.shape[0]}: they must match")
     if len(classes) != 2 or classes[0] == classes[1]:
         raise ValueError(f"classes = {classes!r} is not allowed: give two different labels")
+    missing = [c for c in classes if not np.any(labels == c)]
+    if missing:
+        raise ValueError(f"classes = {classes!r} is not allowed: no image has label {missing[0]!r} (labels present: "
+                         f"{sorted(np.unique(labels).tolist())})")
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize = {normalize!r} is not allowed: use one of {NORMALIZATIONS}")
     if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 1:

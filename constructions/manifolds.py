@@ -255,6 +255,8 @@ class Manifold:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.D:
             raise ValueError(f"{name} has shape {np.shape(x)}: expected (n, {self.D})")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} has {int(np.sum(~np.isfinite(arr)))} NaN or inf entries: points must be finite")
         return arr
 
     def to_core(self, x: torch.Tensor) -> torch.Tensor:

@@ -453,7 +453,7 @@ def get_claim(claim_id: str) -> Claim:
     if claim_id not in _REGISTRY:
         import difflib
 
-        close = difflib.get_close_matches(claim_id, _REGISTRY, n=3)
+        close = difflib.get_close_matches(claim_id, _REGISTRY, n=3) if isinstance(claim_id, str) else []
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `relunet list`"
         raise ValueError(f"claim = {claim_id!r} is unknown{hint}")
     return _REGISTRY[claim_id]

@@ -119,6 +119,16 @@ def _check_count(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def _check_n_boot(n_boot, confidence: float) -> int:
+    # a percentile interval needs replicates beyond both of its quantiles: n_boot (1 - c)/2 >= 1
+    least = math.ceil(2 / (1 - confidence) - 1e-9)
+    n_boot = _check_count("n_boot", n_boot, 1)
+    if n_boot < least:
+        raise ValueError(f"n_boot = {n_boot} is too few for a {confidence:g} percentile interval: n_boot must be "
+                         f">= 2/(1 - confidence) = {least} (2000 is the default)")
+    return n_boot
+
+
 def _rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
@@ -521,7 +531,7 @@ class LogLogFit(BaseEstimator):
                     or k <= 0):
                 raise ValueError(f"huber_k = {k!r} is not allowed: huber_k must be a finite "
                                  "number > 0")
-            _check_count("n_boot", self.n_boot, 1)
+            _check_n_boot(self.n_boot, _check_confidence(self.confidence))
             _rng(self.seed)
 
     def _transform_x(self, x: np.ndarray) -> np.ndarray:
@@ -763,7 +773,7 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
     _check_choice("interval", interval, INTERVALS)
     confidence = _check_confidence(confidence)
     base = _check_base(base)
-    n_boot = _check_count("n_boot", n_boot, 1)
+    n_boot = _check_count("n_boot", n_boot, 1) if interval == "jackknife-t" else _check_n_boot(n_boot, confidence)
     if method == "huber" and (isinstance(huber_k, bool) or not isinstance(huber_k, numbers.Real)
                               or not math.isfinite(huber_k) or huber_k <= 0):
         raise ValueError(f"huber_k = {huber_k!r} is not allowed: huber_k must be a finite "

@@ -25,7 +25,7 @@ import numpy as np
 
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
-from relunet.constructions.validation import check_seed
+from relunet.constructions.validation import check_int, check_real, check_seed
 
 __all__ = [
     "IntegralEstimate",
@@ -99,6 +99,10 @@ def _box(domain, dim: int) -> np.ndarray:
             f"or {dim} pairs (lo, hi) with lo < hi"
         )
     return box
+
+
+def _check_confidence(confidence) -> float:
+    return check_real("confidence", confidence, 0, 1, low_open=True, high_open=True)
 
 
 def _check_target(target) -> None:
@@ -352,7 +356,8 @@ def sup_error(
         Which output coordinate of the net to compare.
     candidates : array_like of shape (n, d), optional
         Points of the searched set given by the caller (e.g. samples of a tube, where the
-        set is not a box); found_by is "candidates" for them.
+        set is not a box); found_by is "candidates" for them.  They are searched as given, also
+        where they lie outside `domain`: the set searched is the box and these points.
     project : callable, optional
         torch (n, d) -> (n, d): maps an ascent step back into the searched set (instead of
         clipping to `domain`).
@@ -381,11 +386,9 @@ def sup_error(
     box = _box(domain, dim) if domain is not None else None
     if grid is None:
         grid = {1: 1000, 2: 200}.get(dim, max(2, int(round(20000 ** (1 / dim)))))
-    if int(grid) != grid or grid < 2:
-        raise ValueError(f"grid = {grid!r} is out of range: grid must be an integer >= 2")
-    for name, v in (("n_random", n_random), ("n_starts", n_starts), ("ascent_steps", ascent_steps)):
-        if int(v) != v or v < 0:
-            raise ValueError(f"{name} = {v!r} is out of range: {name} must be an integer >= 0")
+    grid = check_int("grid", grid, 2)
+    n_random, n_starts = check_int("n_random", n_random, 0), check_int("n_starts", n_starts, 0)
+    ascent_steps = check_int("ascent_steps", ascent_steps, 0)
     pts, stage = _candidates(box, int(grid), int(n_random), seed, candidates, dim)
     errs = np.abs(_errors(evaluate, target, pts, output))
     order = np.argsort(-errs, kind="stable")[: max(int(n_starts), 1)]
@@ -448,10 +451,7 @@ def l2_error(
 
     evaluate, _, dim, _ = _as_model(net)
     _check_target(target)
-    if int(n) != n or n < 2:
-        raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence = {confidence!r} is out of range: it must be in (0, 1)")
+    n, confidence = check_int("n", n, 2), _check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     if sampler is None:
         if domain is None:
@@ -459,7 +459,11 @@ def l2_error(
         box = _box(domain, dim)
         pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((int(n), dim))
     else:
-        pts = np.asarray(sampler(rng, int(n)), dtype=np.float64).reshape(int(n), dim)
+        pts = np.asarray(sampler(rng, n), dtype=np.float64)
+        if pts.size != n * dim or not np.all(np.isfinite(pts)):
+            raise ValueError(f"sampler(rng, {n}) returned {pts.shape} with {int(np.sum(~np.isfinite(pts)))} "
+                             f"non-finite entries: it must return {n} finite points, shape ({n}, {dim})")
+        pts = pts.reshape(n, dim)
     sq = _errors(evaluate, target, pts, output) ** 2
     mse = float(sq.mean())
     half = float(norm.ppf(0.5 + confidence / 2) * sq.std(ddof=1) / math.sqrt(n))
@@ -487,9 +491,9 @@ def monte_carlo_integral(
     """
     from scipy.stats import norm
 
+    dim = check_int("dim", dim, 1)
     box = _box(domain, dim)
-    if int(n) != n or n < 2:
-        raise ValueError(f"n = {n!r} is out of range: n must be an integer >= 2")
+    n, chunk, confidence = check_int("n", n, 2), check_int("chunk", chunk, 1), _check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     volume = float(np.prod(box[:, 1] - box[:, 0]))
     total = total_sq = 0.0
@@ -552,7 +556,8 @@ def integrate_exact(net: ReluNet, domain, power: int = 1) -> Fraction:
     if net.output_dim != 1:
         raise ValueError(f"net.output_dim = {net.output_dim}: integrate_exact needs 1")
     _box(np.asarray(domain, dtype=object).astype(float), net.input_dim)  # validates the shape
-    box = [(Fraction(lo), Fraction(hi)) for lo, hi in domain]
+    pairs = [domain] * net.input_dim if np.shape(domain) == (2,) else domain  # (lo, hi) for every axis
+    box = [(Fraction(lo), Fraction(hi)) for lo, hi in pairs]
     lo = [a for a, _ in box]
     hi = [b for _, b in box]
     layers = net.exact_layers()

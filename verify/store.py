@@ -62,9 +62,11 @@ class ResultsStore:
     """
 
     def __init__(self, path: str | Path = "relunet-results.sqlite"):
-        self.path = str(path)
+        if not isinstance(path, (str, Path)) or not str(path).strip():
+            raise StoreError(f"store = {path!r} is not a path: give a file name (or ':memory:')")
+        self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
         if self.path != ":memory:":
-            parent = Path(self.path).expanduser().resolve().parent
+            parent = Path(self.path).resolve().parent
             if not parent.is_dir():
                 raise StoreError(f"store = {self.path!r} cannot be created: folder {parent} does not exist")
         try:
@@ -100,6 +102,8 @@ class ResultsStore:
     def put(self, key: str, verdict: Verdict, replace: bool = False) -> bool:
         """Record a verdict in one transaction; False (and no change) if the unit is already there,
         unless `replace` (a rerun of the same unit and seed that also drew its figures)."""
+        if not isinstance(key, str) or not key:
+            raise StoreError(f"key = {key!r} is not a unit key: make one with unit_key(claim, params, seed)")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         conflict = "REPLACE" if replace else "IGNORE"
         with self._transaction():

@@ -158,7 +158,7 @@ def test_huber_estimate_solves_the_huber_equations(seed, n, outliers):
     x = np.sort(rng.uniform(1, 1e3, n))
     y = x**-0.8 * np.exp(0.3 * rng.standard_normal(n))
     y[rng.choice(n, size=min(outliers, n - 2), replace=False)] *= 1e3
-    fit = LogLogFit(method="huber", n_boot=10).fit(x, y)
+    fit = LogLogFit(method="huber", n_boot=40).fit(x, y)
     u, v = np.log(x), np.log(y)
     ts = stats.theilslopes(v, u, method="joint")
     r0 = v - ts.intercept - ts.slope * u
@@ -261,7 +261,7 @@ def test_bootstrap_slope_geomean_equals_pooled_ols():
     rng = np.random.default_rng(21)
     x = np.geomspace(10, 1e4, 6)
     Y = x**-0.4 * np.exp(0.3 * rng.standard_normal((5, x.size)))
-    slope, _ = bootstrap_slope(x, Y, aggregate="geomean", n_boot=10)
+    slope, _ = bootstrap_slope(x, Y, aggregate="geomean", n_boot=40)
     pooled = LogLogFit().fit(np.tile(x, 5), Y.ravel()).slope_
     assert slope == pytest.approx(pooled, rel=1e-12)
 
@@ -391,3 +391,17 @@ def test_bootstrap_slope_bad_input(kwargs, match):
     args = {"x": X3, "y_samples": np.ones((2, 3)), **kwargs}
     with pytest.raises(ValueError, match=match):
         bootstrap_slope(**args)
+
+
+def test_too_few_bootstrap_replicates_are_refused():
+    # with n_boot = 1 the "interval" was one replicate, of width 0 and not containing the estimate
+    x = np.geomspace(10, 1e4, 5)
+    Y = x**-0.5 * np.exp(0.1 * np.random.default_rng(0).standard_normal((4, x.size)))
+    too_few = r"n_boot = 1 is too few for a 0.95 percentile interval: n_boot must be >= .* = 40"
+    with pytest.raises(ValueError, match=too_few):
+        bootstrap_slope(x, Y, n_boot=1)
+    with pytest.raises(ValueError, match=r"n_boot = 99 .* = 200"):
+        bootstrap_slope(x, Y, n_boot=99, confidence=0.99)
+    assert bootstrap_slope(x, Y, n_boot=1, interval="jackknife-t").slope < 0  # n_boot unused there
+    with pytest.raises(ValueError, match="n_boot = 5"):
+        LogLogFit(method="huber", n_boot=5).fit(x, Y[0])
