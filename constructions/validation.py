@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_int", "check_positive", "check_real", "check_seed"]
+__all__ = ["check_confidence", "check_int", "check_positive", "check_real", "check_seed"]
 
 
 def check_int(name: str, value, low: int, high: int | None = None, why: str = "") -> int:
@@ -57,6 +57,15 @@ def check_positive(name: str, value) -> float:
     0.25
     """
     return check_real(name, value, 0, low_open=True)
+
+
+def check_confidence(confidence) -> float:
+    """A confidence level, a number in the open interval (0, 1).
+
+    >>> check_confidence(0.95)
+    0.95
+    """
+    return check_real("confidence", confidence, 0, 1, low_open=True, high_open=True)
 
 
 def check_seed(seed, name: str = "seed"):

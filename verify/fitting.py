@@ -37,6 +37,8 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from relunet.constructions.validation import check_confidence
+
 __all__ = ["METHODS", "BootstrapSlope", "LogLogFit", "bootstrap_slope", "fit_loglog"]
 
 METHODS = ("ols", "theil-sen", "huber")
@@ -92,14 +94,6 @@ def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} = {value!r} is unknown: {name} must be one of "
                          + ", ".join(repr(c) for c in choices))
-
-
-def _check_confidence(confidence) -> float:
-    if (isinstance(confidence, bool) or not isinstance(confidence, numbers.Real)
-            or not 0 < confidence < 1):
-        raise ValueError(f"confidence = {confidence!r} is out of range: confidence must be a "
-                         "number in (0, 1)")
-    return float(confidence)
 
 
 def _check_base(base):
@@ -523,7 +517,7 @@ class LogLogFit(BaseEstimator):
     def _validate_params(self) -> None:
         _check_choice("method", self.method, METHODS)
         _check_choice("xscale", self.xscale, XSCALES)
-        _check_confidence(self.confidence)
+        check_confidence(self.confidence)
         _check_base(self.base)
         if self.method == "huber":
             k = self.huber_k
@@ -531,7 +525,7 @@ class LogLogFit(BaseEstimator):
                     or k <= 0):
                 raise ValueError(f"huber_k = {k!r} is not allowed: huber_k must be a finite "
                                  "number > 0")
-            _check_n_boot(self.n_boot, _check_confidence(self.confidence))
+            _check_n_boot(self.n_boot, check_confidence(self.confidence))
             _rng(self.seed)
 
     def _transform_x(self, x: np.ndarray) -> np.ndarray:
@@ -771,7 +765,7 @@ def bootstrap_slope(x, y_samples, seed=0, n_boot=2000, confidence=0.95, method="
     _check_choice("aggregate", aggregate, AGGREGATES)
     _check_choice("xscale", xscale, XSCALES)
     _check_choice("interval", interval, INTERVALS)
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     base = _check_base(base)
     n_boot = _check_count("n_boot", n_boot, 1) if interval == "jackknife-t" else _check_n_boot(n_boot, confidence)
     if method == "huber" and (isinstance(huber_k, bool) or not isinstance(huber_k, numbers.Real)

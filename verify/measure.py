@@ -25,7 +25,7 @@ import numpy as np
 
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
-from relunet.constructions.validation import check_int, check_real, check_seed
+from relunet.constructions.validation import check_confidence, check_int, check_seed
 
 __all__ = [
     "IntegralEstimate",
@@ -99,10 +99,6 @@ def _box(domain, dim: int) -> np.ndarray:
             f"or {dim} pairs (lo, hi) with lo < hi"
         )
     return box
-
-
-def _check_confidence(confidence) -> float:
-    return check_real("confidence", confidence, 0, 1, low_open=True, high_open=True)
 
 
 def _check_target(target) -> None:
@@ -451,7 +447,7 @@ def l2_error(
 
     evaluate, _, dim, _ = _as_model(net)
     _check_target(target)
-    n, confidence = check_int("n", n, 2), _check_confidence(confidence)
+    n, confidence = check_int("n", n, 2), check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     if sampler is None:
         if domain is None:
@@ -493,7 +489,7 @@ def monte_carlo_integral(
 
     dim = check_int("dim", dim, 1)
     box = _box(domain, dim)
-    n, chunk, confidence = check_int("n", n, 2), check_int("chunk", chunk, 1), _check_confidence(confidence)
+    n, chunk, confidence = check_int("n", n, 2), check_int("chunk", chunk, 1), check_confidence(confidence)
     rng = np.random.default_rng(check_seed(seed))
     volume = float(np.prod(box[:, 1] - box[:, 0]))
     total = total_sq = 0.0
