@@ -33,3 +33,35 @@ def test_page_examples_run(page, tmp_path, monkeypatch):
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
             value()
+
+
+TRANSCRIPT_BLOCK = re.compile(r"^```\n(\$ relunet .*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def transcripts() -> list[tuple[str, str, str]]:
+    """(page, command, expected output) for each ``$ relunet ...`` line in a plain code block."""
+    found = []
+    for page in PAGES:
+        for block in TRANSCRIPT_BLOCK.findall(page.read_text(encoding="utf-8")):
+            for chunk in filter(None, re.split(r"^(?=\$ )", block, flags=re.MULTILINE)):
+                command, _, expected = chunk.partition("\n")
+                found.append((page.name, command[2:], expected))
+    return found
+
+
+def test_the_pages_have_transcripts():
+    assert len(transcripts()) >= 3
+
+
+@pytest.mark.parametrize("page, command, expected", transcripts(), ids=[c for _, c, _ in transcripts()])
+def test_transcripts_match_the_cli(page, command, expected, capsys):
+    """The shown output, with ``...`` standing for lines left out, is what the command prints."""
+    import doctest
+    import shlex
+
+    from relunet.verify.cli import main
+
+    assert main(shlex.split(command)[1:]) == 0
+    printed = capsys.readouterr().out
+    checker = doctest.OutputChecker()
+    assert checker.check_output(expected, printed, doctest.ELLIPSIS), f"{page}: {command}\n{printed}"
