@@ -264,6 +264,7 @@ def _cmd_figures(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `relunet` console script."""
     parser = _build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -280,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("relunet: interrupted; finished units are in the store", file=sys.stderr)
+        stored = args is not None and args.command == "verify"
+        print("relunet: interrupted" + ("; finished units are in the store" if stored else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader of stdout went away (`relunet list | head`): stop quietly, as a Unix tool

@@ -152,3 +152,37 @@ def test_bound_json_is_strict_and_exponents_take_the_set_values(capsys):
     assert main(["bound", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {"name", "kind", "quantity"} == set(rows[0]) and len(rows) > 50
+
+
+def test_cli_sets_its_environment_before_torch_is_imported():
+    # OMP_WAIT_POLICY is read once, when torch loads its OpenMP runtime: the CLI module must
+    # not import torch (or sympy) itself, and `relunet bound` needs neither torch nor the claims
+    code = ("import os, sys; os.environ.pop('OMP_WAIT_POLICY', None); import relunet.verify.cli;"
+            "print('torch' in sys.modules, 'sympy' in sys.modules, os.environ['OMP_WAIT_POLICY']);"
+            "relunet.verify.cli.main(['bound', 'approx.square.error', '--set', 'm=2']);"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[:3] == ["False", "False", "PASSIVE"] and out[-1] == "False"
+
+
+def test_lazy_package_names_all_resolve():
+    import relunet.verify as verify
+
+    for name in verify.__all__:
+        assert getattr(verify, name) is not None and name in dir(verify)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        verify.no_such_name  # noqa: B018
+
+
+def test_interrupt_ends_with_one_line_and_status_130(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "relunet.verify.cli", "list"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=tmp_path, text=True)
+    time.sleep(0.5)  # inside the imports of torch and the claims, where a traceback used to come from
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1]
+    if proc.returncode == 0:
+        pytest.skip("`relunet list` finished before the signal arrived")
+    assert proc.returncode == 130 and err == "relunet: interrupted\n"
