@@ -59,7 +59,7 @@ def square_error() -> Bound:
         quantity="sup error on [0, 1]",
         source=f"{YAROTSKY_2017}, Prop. 2; exact value derived in approximation.md §2",
         variables=("m",),
-        conditions=dict(_STEPS),
+        conditions={"m": Domain(lower=0, integer=True)},  # f_0(x) = x, error 1/4; the sizes need m >= 1
         description="sup_{x in [0,1]} |f_m(x) - x^2| of the m-step sawtooth square",
     )
 
@@ -211,7 +211,7 @@ def bump_integral() -> Bound:
     2/3
     """
     return Bound("approx.bump.integral", (2 * _tau) ** _d / sp.factorial(_d + 1), "exact",
-                 "integral of the cube bump", "derived in approximation.md §1 item 5",
+                 "integral of the cube bump with plateau 0", "derived in approximation.md §1 item 5",
                  ("tau",), dict(_BUMP))
 
 
@@ -224,5 +224,5 @@ def bump_square_integral() -> Bound:
     2/3
     """
     return Bound("approx.bump.square_integral", 2 * (2 * _tau) ** _d / sp.factorial(_d + 2),
-                 "exact", "integral of the squared cube bump",
+                 "exact", "integral of the squared cube bump with plateau 0",
                  "derived in approximation.md §1 item 5", ("tau",), dict(_BUMP))

@@ -468,7 +468,9 @@ def norm_decrease_loss_threshold() -> Bound:
                  "loss above which one GD step lowers |theta|^2 (sufficient)",
                  f"{MELTZER_LIU} (abstract: the norm falls when the loss is large); derived in catapult.md §5",
                  conditions={"y_sq": _NONNEG, "n": _COUNT, "k": _COUNT, "eta_lam": _POS},
-                 description="valid for eta_lam < 2k; an upper bound on the norm change, so sufficient")
+                 requires=(s < 2 * _k,),
+                 description="no loss threshold exists for eta_lam >= 2k; the threshold bounds the norm "
+                             "change from above, so it is sufficient")
 
 
 # -- sufficient upper edges of the catapult window ---------------------------------------------------
@@ -607,6 +609,10 @@ def in_c_units(bound: Bound) -> Bound:
 # -- width scaling ---------------------------------------------------------------------------------
 
 
+# c = eta*lambda0 of the catapult phase of the uv model, 2 < c < 4 (catapult.md §4)
+_CATAPULT_C = Domain(lower=2, upper=4, lower_closed=False, upper_closed=False)
+
+
 def peak_time() -> Bound:
     """Peak time of the uv catapult: t* = log m/(2 log(c − 1)) + C, C = O(1).
 
@@ -625,8 +631,8 @@ def peak_time() -> Bound:
     return Bound("catapult.uv.peak_time", sp.log(m) / (2 * sp.log(c - 1)) + _C, "exact",
                  "step of the loss peak in the uv catapult (up to the additive O(1) constant C)",
                  f"{LEWKOWYCZ}; derived in catapult.md §4, §8", variables=("m",),
-                 conditions={"m": Domain(lower=1), "c": Domain(lower=2, lower_closed=False), "C": Domain()},
-                 constants=("C",))
+                 conditions={"m": Domain(lower=1), "c": _CATAPULT_C, "C": Domain()},
+                 constants=("C",), description="catapult phase only: for c >= 4 the uv run diverges")
 
 
 def peak_time_from_f0() -> Bound:
@@ -643,8 +649,9 @@ def peak_time_from_f0() -> Bound:
     return Bound("catapult.uv.peak_time_f0", sp.log(_m / f2) / (2 * sp.log(_c - 1)) + _C, "exact",
                  "step of the loss peak in the uv catapult, with the initial output f0",
                  "derived in catapult.md §8", variables=("m",),
-                 conditions={"m": Domain(lower=1), "f0_sq": _POS, "c": Domain(lower=2, lower_closed=False),
-                             "C": Domain()}, constants=("C",))
+                 conditions={"m": Domain(lower=1), "f0_sq": _POS, "c": _CATAPULT_C, "C": Domain()},
+                 constants=("C",), requires=(f2 <= _m,),
+                 description="catapult phase only (2 < c < 4), from an output f0^2 <= m")
 
 
 def peak_loss() -> Bound:

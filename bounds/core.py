@@ -21,6 +21,7 @@ import sympy as sp
 __all__ = ["KINDS", "Bound", "Domain", "symbol"]
 
 KINDS = ("upper", "lower", "exact", "size")
+EXACT_RECOMPUTE_LIMIT = 10_000
 
 
 def symbol(name: str, integer: bool = False) -> sp.Symbol:
@@ -149,7 +150,9 @@ class Bound:
     constants : tuple of str
         Symbols that stand for constants a paper does not give (``C``).
     description : str
-        One sentence for people.
+        One sentence for people (printed as the bound's note).
+    requires : tuple of sympy relationals
+        Conditions that tie parameters together (``eta_lam < 2*k``), checked like `conditions`.
 
     Examples
     --------
@@ -171,6 +174,7 @@ class Bound:
     conditions: dict[str, Domain] = field(default_factory=dict)
     constants: tuple[str, ...] = ()
     description: str = ""
+    requires: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -184,6 +188,11 @@ class Bound:
         for c in self.conditions:
             if c not in names:
                 raise ValueError(f"conditions: {c!r} does not occur in {expr}")
+        requires = tuple(sp.sympify(r) for r in self.requires)
+        for r in requires:
+            if not isinstance(r, sp.core.relational.Relational) or not {s.name for s in r.free_symbols} <= names:
+                raise ValueError(f"requires: {r!r} must be a relation between parameters of {expr}")
+        object.__setattr__(self, "requires", requires)
 
     # -- introspection ---------------------------------------------------------------
     @cached_property
@@ -206,9 +215,13 @@ class Bound:
         if self.conditions:
             conds = "; ".join(f"{k} {d.describe()}" for k, d in sorted(self.conditions.items()))
             lines.append(f"  where {conds}")
+        if self.requires:
+            lines.append(f"  and {' and '.join(sp.sstr(r) for r in self.requires)}")
         if self.constants:
             lines.append(f"  unknown constants: {', '.join(self.constants)}")
         lines.append(f"  source: {self.source}")
+        if self.description:
+            lines.append(f"  note: {self.description}")
         return "\n".join(lines)
 
     def latex(self) -> str:
@@ -217,7 +230,8 @@ class Bound:
 
     # -- rates -----------------------------------------------------------------------
     def _eventually(self, x: sp.Symbol) -> sp.Expr:
-        """The expression for large x: a Piecewise becomes its branch that holds as x → ∞."""
+        """The expression for large x: a Piecewise becomes its branch that holds as x → ∞, and a
+        Min or Max of positive terms the term that eventually dominates (where sympy can tell)."""
 
         def branch(pw):
             for e, c in pw.args:
@@ -228,7 +242,19 @@ class Bound:
                     return pw
             return pw
 
-        return self.expr.replace(lambda e: isinstance(e, sp.Piecewise), branch)
+        def dominant(node):
+            largest = isinstance(node, sp.Max)
+            for a in node.args:
+                try:
+                    ratios = [sp.limit(b / a, x, sp.oo) for b in node.args if b is not a]
+                except NotImplementedError:
+                    return node
+                if all(sp.sympify(r <= 1 if largest else r >= 1) is sp.true for r in ratios):
+                    return a
+            return node
+
+        expr = self.expr.replace(lambda e: isinstance(e, sp.Piecewise), branch)
+        return expr.replace(lambda e: isinstance(e, (sp.Min, sp.Max)) and e.has(x), dominant)
 
     def _log_derivative(self, var: str) -> sp.Expr:
         x = self.sym(var)
@@ -244,10 +270,10 @@ class Bound:
         x = self.sym(var)
         try:
             return sp.simplify(sp.limit(self._log_derivative(var), x, sp.oo))
-        except NotImplementedError:  # sympy's Gruntz algorithm gives up (sums over d, Min, ...)
+        except NotImplementedError:  # sympy's Gruntz algorithm gives up (sums over d, ceilings, ...)
             others = [v for v in self.parameters if v != var]
             hint = (f"; fixing the other parameters first may help, e.g. .subs({others[0]}=2).exponent({var!r})"
-                    if others else " (a ceiling, Min or Piecewise in it)")
+                    if others else " (a ceiling, Min, Max or Piecewise in it)")
             raise ValueError(f"exponent({var!r}) of {self.name}: sympy cannot take this limit symbolically"
                              + hint) from None
 
@@ -281,6 +307,13 @@ class Bound:
         mapping = {self.sym(k): _sympify_value(v, k) for k, v in values.items()}
         expr = self.expr.subs(mapping)
         names = {s.name for s in sp.sympify(expr).free_symbols}
+        requires = []
+        for r in self.requires:
+            held = r.subs(mapping)
+            if held is sp.false:
+                self._violated(r, values)
+            if held is not sp.true:
+                requires.append(held)
         return Bound(
             name=self.name,
             expr=expr,
@@ -291,6 +324,7 @@ class Bound:
             conditions={k: d for k, d in self.conditions.items() if k in names},
             constants=tuple(c for c in self.constants if c in names),
             description=self.description,
+            requires=tuple(requires),
         )
 
     def solve_for(self, var: str, target) -> sp.Expr:
@@ -302,7 +336,10 @@ class Bound:
         """
         x = self.sym(var)
         target = sp.sympify(target)
-        sols = sp.solve(sp.Eq(self.expr, target), x)
+        # An integer parameter is solved for as a positive real: sympy would otherwise drop every
+        # solution it can prove is not an integer (m = log(250)/log(4) for the square at 1e-3).
+        real = sp.Symbol(f"{var}_real", positive=True)
+        sols = [s.subs(real, x) for s in sp.solve(sp.Eq(self.expr.subs(x, real), target), real)]
         sols = [s for s in sols if s.is_real is not False and s.is_positive is not False]
         if not sols:
             raise ValueError(f"{self.name}: no positive solution of {self.expr} = {target} for {var}")
@@ -334,9 +371,30 @@ class Bound:
                 self.conditions[k].check(k, v, context=self.name)
             else:
                 Domain(lower=0, lower_closed=False).check(k, v, context=f"{self.name}: symbols are positive")
+        for r in self.requires:
+            names = sorted(s.name for s in r.free_symbols)
+            try:
+                arrays = np.broadcast_arrays(*(np.asarray(values[n], dtype=np.float64) for n in names))
+            except ValueError:  # evaluate reports arrays that do not broadcast
+                continue
+            held = np.broadcast_to(sp.lambdify([self.sym(n) for n in names], r, modules="numpy")(*arrays),
+                                   arrays[0].shape).reshape(-1)
+            if not held.all():
+                first = int(np.argmin(held))
+                self._violated(r, {n: a.reshape(-1)[first] for n, a in zip(names, arrays)})
+
+    def _violated(self, relation, values: dict):
+        shown = ", ".join(f"{k} = {_fmt(v)}" for k, v in sorted(values.items())
+                          if k in {s.name for s in relation.free_symbols})
+        raise ValueError(f"{shown} is out of range: {self.name} requires {sp.sstr(relation)}"
+                         + (f" ({self.description})" if self.description else ""))
 
     def evaluate(self, **values):
         """Evaluate on numbers or numpy arrays (broadcast), in float64.
+
+        Entries that overflow in float64 on the way (factorials, Gamma functions) are redone
+        exactly.  A ceiling or floor is taken in float64, so within a few ulps of a jump the
+        result may be one off; :meth:`exact` decides such a value exactly.
 
         >>> m = symbol("m", integer=True)
         >>> b = Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived",
@@ -351,12 +409,45 @@ class Bound:
         except ValueError:
             shapes = ", ".join(f"{p} {a.shape}" for p, a in zip(self.parameters, arrays))
             raise ValueError(f"the parameter arrays do not broadcast together: {shapes}") from None
-        out = self._function(*arrays)
+        with np.errstate(all="ignore"):
+            out = self._function(*arrays)
         out = np.array(np.broadcast_to(np.asarray(out, dtype=np.float64), shape))  # a writable copy
+        # A 0 is suspect only where no parameter is 0 (symbols are positive or, where allowed, 0)
+        unsure = ~np.isfinite(out) | ((out == 0) & np.all([a != 0 for a in np.broadcast_arrays(out, *arrays)[1:]],
+                                                            axis=0))
+        if unsure.any():
+            self._recompute_exactly(out, unsure, arrays)
         return out if out.ndim else float(out)
 
+    def _recompute_exactly(self, out: np.ndarray, unsure: np.ndarray, arrays: list[np.ndarray]) -> None:
+        """Redo entries that are nan, ±inf or 0 in float64 with exact arithmetic, in place.
+
+        Factorials and Gamma functions overflow in float64 (factorial(171) = inf) although the
+        bound itself is representable (inf/inf = nan, 1/inf = 0): such an entry takes the exact
+        value rounded to float64, which is inf or 0 only when the true value is out of range.
+        """
+        where = np.flatnonzero(unsure)
+        if where.size > EXACT_RECOMPUTE_LIMIT:
+            raise ValueError(f"{self.name}: {where.size} values overflow or underflow float64 arithmetic "
+                             f"(at most {EXACT_RECOMPUTE_LIMIT} are recomputed exactly): use exact() per value")
+        full = [np.broadcast_to(a, out.shape).reshape(-1) for a in arrays]
+        symbols = [self.sym(p) for p in self.parameters]
+        flat = out.reshape(-1)
+        for i in where:
+            value = self.expr.subs({s: sp.Rational(float(a[i])) for s, a in zip(symbols, full)}).evalf(30)
+            try:
+                flat[i] = float(value)
+            except TypeError:  # zoo or nan: the bound is undefined there
+                flat[i] = np.nan
+
     def exact(self, **values) -> sp.Expr:
-        """Evaluate exactly (sympy), e.g. with Fraction or int inputs."""
+        """Evaluate exactly (sympy), e.g. with Fraction or int inputs.
+
+        A float stays a 15-digit sympy Float, except in a bound with a ceiling or floor: there it
+        is taken as the exact binary number it is, so that the jump is decided exactly.
+        """
         self.check_parameters(values)
-        mapping = {self.sym(k): _sympify_value(v, k) for k, v in values.items()}
+        jumps = self.expr.has(sp.ceiling, sp.floor)
+        mapping = {self.sym(k): sp.Rational(v) if jumps and isinstance(v, float) else _sympify_value(v, k)
+                   for k, v in values.items()}
         return sp.simplify(self.expr.subs(mapping))

@@ -169,7 +169,9 @@ def window_cells() -> Bound:
     nonneg = Domain(lower=0, integer=True)
     return Bound("dlgn.cells.window", 1 + lines + points, "exact",
                  "cells of a line arrangement inside a convex window",
-                 "derived (Euler's formula); dlgn.md §8", conditions={"lines": nonneg, "points": nonneg})
+                 "derived (Euler's formula); dlgn.md §8", conditions={"lines": nonneg, "points": nonneg},
+                 requires=(2 * points <= lines * (lines - 1),),
+                 description="points: the crossings inside the window, at most C(lines, 2)")
 
 
 def path_count() -> Bound:
@@ -244,7 +246,9 @@ def beta_zero_error() -> Bound:
     """
     beta, eta, s = symbol("beta"), symbol("eta_max"), symbol("S")
     return Bound("dlgn.beta_zero", _L * beta * eta * s / 4, "upper",
-                 "|soft-gated DLGN output minus its beta -> 0 limit| at x", f"derived, {SOURCE_THEORY} §7",
+                 "|soft-gated DLGN output minus its beta -> 0 limit| at x",
+                 f"derived here from |sigmoid(t) - 1/2| <= |t|/4 ({SOURCE_THEORY} §7 gives the beta -> 0 "
+                 "limit, check D10 its O(beta) error)",
                  variables=("beta",),
                  conditions={"L": _INT1, "beta": Domain(lower=0, lower_closed=False),
                              "eta_max": Domain(lower=0), "S": Domain(lower=0)})

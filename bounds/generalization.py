@@ -163,7 +163,9 @@ def composite_rate(betas, dims) -> Bound:
     return Bound("stat.rate.composite", c * n**worst * sp.log(n) ** 3, "upper", "excess risk (composite class)",
                  "Schmidt-Hieber 2020, Ann. Statist. 48(4), Thm 1 and Thm 3", ("n",),
                  {"n": _N, "C": _POS}, ("C",),
-                 description=f"betas={list(betas)}, dims={list(dims)}, effective={[str(e) for e in eff]}")
+                 description=f"for the class betas={list(betas)}, dims={list(dims)} (effective smoothness "
+                             f"{', '.join(str(e) for e in eff)}); other classes: "
+                             "relunet.bounds.generalization.composite_rate(betas, dims)")
 
 
 def composite_network_size(betas, dims) -> dict[str, Bound]:

@@ -64,8 +64,10 @@ def tau_choice() -> Bound:
     0.005
     """
     q = symbol("q_inf")
-    return Bound("erm.deepening.tau", sp.Min(q / 2, _n ** (-2 / _d) / 2), "exact", "bump half-width tau",
-                 SOURCE + ", statement 5", (), {"q_inf": _POS, "n": _N, "d": _D})
+    return Bound("erm.deepening.tau", sp.Min(q / 2, _n ** (-2 / _d) / 2), "upper", "bump half-width tau",
+                 SOURCE + ", statement 5", (), {"q_inf": _POS, "n": _N, "d": _D},
+                 description="the lemma allows any tau up to this; relunet's choose_tau takes the power of two "
+                             "at or below it, so that tau is exact in binary")
 
 
 def extra_term_rate() -> Bound:
@@ -85,10 +87,13 @@ def extra_term_rate() -> Bound:
 
 
 def inverse_tau_union_bound() -> Bound:
-    """With probability >= 1 - δ: 1/τ <= 4 (n(n-1) p_max / (2δ))^(1/d) (union bound on q∞).
+    """With probability >= 1 - δ: 2/q∞ <= 4 (n(n-1) p_max / (2δ))^(1/d) (union bound on q∞).
 
-    The typical size is median(1/τ) ∝ n^(2/d); in d = 1, E[1/q∞] is infinite (heavy tail), so
-    checks use medians.
+    2/q∞ is 1/τ for τ = q∞/2.  relunet's τ (:func:`tau_choice`, then rounded down to a power of
+    two) can be up to twice smaller, and also obeys 1/τ >= 2 n^(2/d); its largest bump weight is
+    2/τ (:func:`wide_max_weight`).  The typical size is median(1/τ) ∝ n^(2/d); in d = 1,
+    E[1/q∞] is infinite (heavy tail), so checks use medians.  p_max >= 1 is the largest value of
+    the input density on [0, 1]^d.
 
     Examples
     --------
@@ -97,8 +102,8 @@ def inverse_tau_union_bound() -> Bound:
     """
     p, delta = symbol("p_max"), symbol("delta")
     return Bound("erm.deepening.inverse_tau", 4 * (_n * (_n - 1) * p / (2 * delta)) ** (1 / _d), "upper",
-                 "largest weight ~ 1/tau", SOURCE + " §5.4", ("n",),
-                 {"n": Domain(lower=2, integer=True), "p_max": _POS, "d": _D,
+                 "2/q_inf (= 1/tau for tau = q_inf/2), with probability >= 1 - delta", SOURCE + " §5.4", ("n",),
+                 {"n": Domain(lower=2, integer=True), "p_max": Domain(lower=1), "d": _D,
                   "delta": Domain(lower=0, upper=1, lower_closed=False, upper_closed=False)})
 
 
@@ -128,20 +133,26 @@ def wide_nonzero() -> Bound:
     """
     p0 = symbol("P0", integer=True)
     expr = p0 + bump_sum_nonzero().expr
-    return Bound("erm.deepening.wide_nonzero", expr, "size", "nonzero parameters of F (wide)",
-                 SOURCE + " §5.3", ("n",), {"P0": _N, "n": _N, "d": _D})
+    return Bound("erm.deepening.wide_nonzero", expr, "size", "nonzero parameters of F (wide), f0 of depth 2",
+                 SOURCE + " §5.3", ("n",), {"P0": _N, "n": _N, "d": _D},
+                 description="an f0 of another depth is padded with identity layers, which adds parameters")
 
 
 def wide_max_weight() -> Bound:
-    """Largest |weight| of the bump sum: 2/τ (the hat's middle slope), when it dominates f0's weights.
+    """Largest |weight| of the bump sum's hidden layers: 2/τ (the hat's middle slope), for τ <= 1/2.
+
+    Its output weights are the residuals c_i, which are not bounded by τ; F's largest weight is
+    this one when it dominates the c_i and f0's weights.
 
     Examples
     --------
     >>> wide_max_weight().evaluate(tau=2**-10)
     2048.0
     """
-    return Bound("erm.deepening.max_weight", 2 / _tau, "size", "largest |weight| of S", SOURCE + " §5.4, C9 (hats)",
-                 ("tau",), {"tau": _POS})
+    return Bound("erm.deepening.max_weight", 2 / _tau, "size", "largest |hidden-layer weight| of S",
+                 SOURCE + " §5.4, C9 (hats)", ("tau",),
+                 {"tau": Domain(lower=0, upper=0.5, lower_closed=False)},
+                 description="the output weights of S are the residuals c_i")
 
 
 def deep_block_dense() -> Bound:

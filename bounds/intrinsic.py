@@ -182,8 +182,9 @@ def ambient_approx_error() -> Bound:
         name="intrinsic.approx.ambient_error",
         expr=_C * _S ** (-_alpha / _D),
         kind="upper", quantity="sup error of a D-variate approximant against its size S",
-        source="DeVore-Howard-Micchelli 1989 (continuous parameter selection); "
-               f"{THEORY} §3 'near-optimality' and check 7",
+        source=f"grid (piecewise-constant) approximation of an alpha-Hölder function of D variables, {THEORY} "
+               "check 7; DeVore-Howard-Micchelli 1989 give the matching lower bound for continuous "
+               "parameter selection (§3 'near-optimality')",
         variables=("S",), conditions={"D": _DIM, "alpha": _POS, "C": _POS,
                                       "S": Domain(lower=1, lower_closed=False)},
         constants=("C",),
@@ -436,10 +437,11 @@ def covering_circle() -> Bound:
                  conditions={"R": _POS, "eta": _POS})
 
 
-def _volume_covering(name: str, volume: sp.Expr, dim, extra: dict[str, Domain]) -> Bound:
+def _volume_covering(name: str, volume: sp.Expr, dim, extra: dict[str, Domain], requires=()) -> Bound:
     conditions = {"C": _POS, "eta": _POS, **extra}
     return Bound(name, _C * volume / _eta**dim, "size", "covering number N(M, eta) up to constants",
-                 f"volume argument ({THEORY} §6, §8)", conditions=conditions, constants=("C",))
+                 f"volume argument ({THEORY} §6, §8)", conditions=conditions, constants=("C",),
+                 requires=requires)
 
 
 def covering_sphere() -> Bound:
@@ -463,7 +465,7 @@ def covering_torus() -> Bound:
     -2
     """
     return _volume_covering("geometry.covering.torus", 4 * sp.pi**2 * _R * _r, 2,
-                            {"R": _POS, "r": _POS})
+                            {"R": _POS, "r": _POS}, requires=(_r < _R,))
 
 
 def covering_flat_torus() -> Bound:

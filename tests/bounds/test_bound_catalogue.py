@@ -46,9 +46,17 @@ def valid_value(domain: Domain):
     return value
 
 
+# where the generic point breaks a relation between parameters (Bound.requires)
+REQUIRES_POINT = {"geometry.covering.torus": {"R": 3.0}, "dlgn.cells.window": {"lines": 3},
+                  "catapult.uv.peak_time_f0": {"m": 4.0}}
+
+
 def valid_point(b: Bound) -> dict:
-    return {p: valid_value(b.conditions.get(p, Domain(lower=0, lower_closed=False)))
-            for p in b.parameters}
+    point = {p: valid_value(b.conditions.get(p, Domain(lower=0, lower_closed=False)))
+             for p in b.parameters}
+    point.update(REQUIRES_POINT.get(b.name, {}))
+    assert all(bool(r.subs({b.sym(k): v for k, v in point.items()})) for r in b.requires), b.name
+    return point
 
 
 def test_catalogue_is_not_empty_and_names_are_sorted():
@@ -174,8 +182,11 @@ def test_square_error_values():
     for base in (0, 1, -2, "a"):
         with pytest.raises(ValueError, match="base = .* other than 1"):
             b.log_slope("m", base)
+    assert b.evaluate(m=0) == 0.25  # f_0(x) = x, the m that approx.square.steps gives for eps >= 1/4
+    with pytest.raises(ValueError, match="m = -1 is out of range"):
+        b.evaluate(m=-1)
     with pytest.raises(ValueError, match="m = 0 is out of range"):
-        b.evaluate(m=0)
+        square_size()["nonzero"].evaluate(m=0)  # 15m - 7 needs m >= 1
 
 
 def minimal_steps(eps: Fraction) -> int:
@@ -279,3 +290,31 @@ def test_bounds_never_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name, values, fragment", [
+    ("catapult.uv.peak_time", {"m": 1e4, "c": 4.0, "C": 0.0}, "c = 4 is out of range: c must be a number in \\(2, 4"),
+    ("catapult.uv.peak_time_f0", {"m": 1.0, "f0_sq": 100.0, "c": 3.0, "C": 0.0}, "requires f0_sq <= m"),
+    ("geometry.covering.torus", {"R": 0.5, "r": 1.0, "C": 1.0, "eta": 0.1}, "requires r < R"),
+    ("dlgn.cells.window", {"lines": 0, "points": 5}, "at most C\\(lines, 2\\)"),
+    ("erm.deepening.max_weight", {"tau": 0.75}, "tau = 0.75 is out of range"),
+    ("erm.deepening.inverse_tau", {"n": 10, "p_max": 0.5, "d": 1, "delta": 0.1}, "p_max = 0.5 is out of range"),
+])
+def test_entries_refuse_values_outside_their_theorem(name, values, fragment):
+    # each of these returned a number before (a peak time for a diverging run, a negative time,
+    # a torus with R <= r, more crossings than pairs of lines, ...)
+    with pytest.raises(ValueError, match=fragment):
+        get_bound(name).evaluate(**values)
+
+
+def test_square_steps_feed_back_into_the_square_error():
+    steps = get_bound("approx.square.steps").evaluate(eps=0.3)
+    assert steps == 0 and get_bound("approx.square.error").evaluate(m=steps) == 0.25
+
+
+def test_printed_entries_say_what_they_are_for():
+    assert "note: for the class betas=[1, 2], dims=[3, 1]" in str(get_bound("stat.rate.composite"))
+    assert "plateau 0" in get_bound("approx.bump.integral").quantity
+    assert "f0 of depth 2" in get_bound("erm.deepening.wide_nonzero").quantity
+    assert "DeVore" in get_bound("intrinsic.approx.ambient_error").source
+    assert "lower bound" in get_bound("intrinsic.approx.ambient_error").source

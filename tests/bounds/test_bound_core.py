@@ -270,8 +270,8 @@ def test_exact_evaluation():
     assert square_error().exact(m=3) == sp.Rational(1, 256)
     b = minimax_lower_bound()
     assert b.exact(n=16, r=1, d=2, c=Fraction(3, 2)) == sp.Rational(3, 8)
-    with pytest.raises(ValueError, match="m = 0"):
-        square_error().exact(m=0)
+    with pytest.raises(ValueError, match="m = -1"):
+        square_error().exact(m=-1)
 
 
 # -- Domain ---------------------------------------------------------------------------------
@@ -414,3 +414,81 @@ def test_subs_keeps_floats_as_given():
     b = minimax_lower_bound().subs(r=r)
     assert b.evaluate(n=100, d=1, c=1) == 100 ** (-2 * r / (2 * r + 1))
     assert {abs(float(a)) for a in b.expr.atoms(sp.Float)} == {2 * r}
+
+
+# -- relations between parameters, solving, Min/Max and float64 overflow (third audit) ----------------
+
+def test_requires_is_checked_in_evaluate_exact_and_subs():
+    from relunet.bounds import get_bound
+
+    b = get_bound("catapult.norm.loss_threshold")
+    assert b.evaluate(y_sq=1.0, n=1, eta_lam=3.5, k=2) == 32.0
+    for eta_lam in (4, 5):  # no threshold exists for eta_lam >= 2k (a finite 32 came back at 5)
+        with pytest.raises(ValueError, match=f"eta_lam = {eta_lam}, k = 2 is out of range: .* requires eta_lam"):
+            b.evaluate(y_sq=4.0, n=1, eta_lam=eta_lam, k=2)
+        with pytest.raises(ValueError, match="requires eta_lam < 2\\*k"):
+            b.exact(y_sq=4, n=1, eta_lam=eta_lam, k=2)
+    with pytest.raises(ValueError, match="eta_lam = 6"):  # the first offending entry of an array
+        b.evaluate(y_sq=1.0, n=1, eta_lam=np.array([1.0, 6.0, 7.0]), k=2)
+    fixed = b.subs(k=2)
+    assert [sp.sstr(r) for r in fixed.requires] == ["eta_lam < 4"] and "and eta_lam < 4" in str(fixed)
+    assert b.subs(k=2, eta_lam=1).requires == ()
+    with pytest.raises(ValueError, match="requires eta_lam < 2\\*k"):
+        b.subs(k=2, eta_lam=4)
+
+
+def test_requires_must_relate_parameters_of_the_expression():
+    n, m = symbol("n"), symbol("m")
+    with pytest.raises(ValueError, match="requires"):
+        Bound("demo", n, "upper", "q", "derived", requires=(m < n,))
+    with pytest.raises(ValueError, match="requires"):
+        Bound("demo", n, "upper", "q", "derived", requires=(n + 1,))
+
+
+def test_solve_for_an_integer_parameter_gives_the_real_solution():
+    from relunet.bounds import get_bound
+
+    # sympy drops solutions it can prove are not integers; m = log(250)/log(4) is the real one
+    m = get_bound("approx.square.error").solve_for("m", sp.Rational(1, 1000))
+    assert m.equals(sp.log(250) / sp.log(4))
+    assert float(get_bound("approx.square.error").solve_for("m", 0.001)) == pytest.approx(3.982892142331, rel=1e-12)
+    assert get_bound("approx.product.nonzero").solve_for("m", 100) == sp.Rational(104, 45)
+    assert get_bound("dlgn.paths").subs(L=2).solve_for("m", 50) == sp.sqrt(50)
+    with pytest.raises(ValueError, match="no positive solution"):  # control: 2^(-2m-2) <= 1/4 for m >= 0
+        get_bound("approx.square.error").solve_for("m", 2)
+
+
+def test_exponent_resolves_min_and_max():
+    from relunet.bounds import get_bound
+
+    assert get_bound("approx.product.max_weight").subs(m=2).exponent("M") == 2
+    assert get_bound("erm.deepening.tau").subs(d=2, q_inf=0.1).exponent("n") == -1
+    assert sp.simplify(get_bound("erm.deepening.tau").exponent("n") + 2 / symbol("d", integer=True)) == 0
+    n, q = symbol("n"), symbol("q")
+    undecided = Bound("demo", sp.Min(n, q * n), "upper", "q", "derived")  # which term wins depends on q
+    with pytest.raises(ValueError, match="sympy cannot take this limit"):
+        undecided.exponent("n")
+
+
+def test_evaluate_redoes_float64_overflow_exactly():
+    from relunet.bounds import get_bound
+
+    integral = get_bound("approx.bump.integral")  # (2 tau)^d/(d+1)!: factorial(171) is inf in float64
+    for d, tau in ((200, 100), (171, 1), (3, 0.25)):
+        exact = float(integral.exact(d=d, tau=Fraction(tau)).evalf(30))
+        assert integral.evaluate(d=d, tau=tau) == pytest.approx(exact, rel=1e-12)
+    assert integral.evaluate(d=10, tau=1e40) == math.inf  # control: 5e395 is beyond float64
+    sphere = get_bound("geometry.covering.sphere").evaluate(d=np.array([400, 200, 2]), eta=np.array([0.5, 0.01, 0.1]),
+                                                            R=1, C=1)
+    assert sphere == pytest.approx([4.42054207e-154, 1.97301966e+293, 400 * math.pi], rel=1e-8)
+    zeros = get_bound("catapult.norm.loss_threshold").evaluate(y_sq=np.zeros(10**5), n=1, eta_lam=1.0, k=2)
+    assert not zeros.any()  # a zero where a parameter is zero is exact and is not redone
+
+
+def test_exact_decides_a_ceiling_at_the_float_given():
+    from relunet.bounds import get_bound
+
+    steps = get_bound("approx.square.steps")
+    below = float(np.nextafter(4.0**-10, 0))  # 2^(-2*9-2) = 4^-10 > below: 10 steps are needed
+    assert steps.exact(eps=below) == 10 and steps.exact(eps=4.0**-10) == 9
+    assert get_bound("geometry.covering.circle").exact(R=1, eta=0.06282151815625658) == 51  # mpmath: 51

@@ -38,6 +38,8 @@ def _valid_point(b: Bound) -> dict:
         dom = b.conditions.get(p, Domain(lower=0, lower_closed=False))
         lo = dom.lower if math.isfinite(dom.lower) else 0.0
         out[p] = math.floor(lo) + 2 if dom.integer else lo + 0.75
+    if b.requires:  # dlgn.cells.window: at most C(lines, 2) crossings
+        out["lines"] = 3
     return out
 
 
