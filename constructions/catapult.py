@@ -19,6 +19,7 @@ protocol: η = c/λ0 with λ0 on that initialisation, the same seed for every c)
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ import numpy as np
 import torch
 
 from .catapult_models import NeuralQuadraticModel, sparsity, top_ntk_eigenvalue
-from .models import StackedMLP, StackedModel
+from .models import StackedMLP, StackedModel, check_seeds
 from .training import BatchedTrainer
+from .validation import check_int, check_positive, check_real, check_seed
 
 __all__ = ["LABELS", "PhaseRules", "SweepResult", "classify_run", "classify_sweep", "lam_schedule", "run_c_sweep"]
 
@@ -121,9 +123,8 @@ def lam_schedule(steps: int, dense: int = 50, every: int = 10) -> list[int]:
     >>> lam_schedule(100, dense=3, every=40)
     [0, 1, 2, 3, 43, 83, 100]
     """
-    for name, value, low in (("steps", steps, 0), ("dense", dense, 0), ("every", every, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
+    steps, dense, every = (check_int(name, value, low) for name, value, low in (
+        ("steps", steps, 0), ("dense", dense, 0), ("every", every, 1)))
     head = list(range(0, min(dense, steps) + 1))
     tail = list(range(head[-1] + every, steps + 1, every))
     return sorted(set(head + tail + [steps]))
@@ -165,6 +166,27 @@ def _lam0(model: StackedModel, params0: dict, x: torch.Tensor, seeds: list[int],
     return top_ntk_eigenvalue(lam_model, params0, x, method) if k else torch.empty(0)
 
 
+def _check_c(c) -> np.ndarray:
+    """The rates c_k: a non-empty sequence of finite numbers > 0."""
+    try:
+        cs = np.asarray(c, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        cs = np.array([np.nan])
+    if cs.size == 0 or not np.all(np.isfinite(cs)) or np.any(cs <= 0):
+        raise ValueError(f"c = {list(cs)[:4]}... is not allowed: give finite values > 0")
+    return cs
+
+
+def _seed_list(seeds, k: int) -> list[int]:
+    """One seed for every c: a single seed repeated, or K seeds, each in [0, 2^63 - 1]."""
+    if isinstance(seeds, (numbers.Number, np.generic)) or seeds is None:
+        return [check_seed(seeds, "seeds")] * k
+    seed_list = check_seeds(seeds)
+    if len(seed_list) != k:
+        raise ValueError(f"seeds has {len(seed_list)} entries: give one seed or one per c (K = {k})")
+    return seed_list
+
+
 def run_c_sweep(model: StackedModel, x, y, c: Sequence[float], *, seeds: int | Sequence[int] = 0,
                 steps: int = 1000, lam_dense: int = 50, lam_every: int = 10, params0: dict | None = None,
                 width: float | None = None, divergence_factor: float = 1e3, tol: float | None = None,
@@ -181,9 +203,10 @@ def run_c_sweep(model: StackedModel, x, y, c: Sequence[float], *, seeds: int | S
     c : sequence of K floats
         The dimensionless learning rates.
     seeds : int or sequence of K ints
-        Initialisation seeds (one int: the same initialisation for every c, as in the protocol).
+        Initialisation seeds, integers in [0, 2^63 - 1] (one int: the same initialisation for
+        every c, as in the protocol).
     steps : int
-        T.
+        T >= 1 (``steps = 0`` is refused: a sweep that trains nothing has no run to classify).
     lam_dense, lam_every : int
         λ_max(H_t) is measured at :func:`lam_schedule` (steps, lam_dense, lam_every).
     params0 : dict of (K, ...) tensors, optional
@@ -217,13 +240,14 @@ def run_c_sweep(model: StackedModel, x, y, c: Sequence[float], *, seeds: int | S
     >>> res.diverged.tolist(), bool(res.eta_lam_final[1] < 2 < res.c[1])
     ([False, False, True], True)
     """
-    cs = np.asarray(c, dtype=np.float64).reshape(-1)
-    if cs.size == 0 or not np.all(np.isfinite(cs)) or np.any(cs <= 0):
-        raise ValueError(f"c = {list(cs)[:4]}... is not allowed: give finite values > 0")
+    cs = _check_c(c)
     k = cs.size
-    seed_list = [int(seeds)] * k if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
-    if len(seed_list) != k:
-        raise ValueError(f"seeds has {len(seed_list)} entries: give one seed or one per c (K = {k})")
+    seed_list = _seed_list(seeds, k)
+    steps = check_int("steps", steps, 1, why=" (a sweep must take at least one GD step)")
+    m = check_positive("width", width) if width is not None else _width(model)
+    divergence_factor = check_positive("divergence_factor", divergence_factor)
+    tol = None if tol is None else check_positive("tol", tol)
+    time_budget = None if time_budget is None else check_real("time_budget", time_budget, 0, finite=False)
     device = torch.device(device)
     x = _as_batch("x", x, k, dtype, device, model.input_dim)
     y = _as_batch("y", y, k, dtype, device, model.output_dim)
@@ -235,9 +259,8 @@ def run_c_sweep(model: StackedModel, x, y, c: Sequence[float], *, seeds: int | S
     eta = torch.as_tensor(cs, dtype=dtype, device=device) / lam0
     with torch.no_grad():
         loss0 = 0.5 * ((model.forward(params0, x) - y) ** 2).sum(-1).mean(-1)
-    m = float(width) if width is not None else _width(model)
-    cap = float(divergence_factor) * max(float(loss0.max()), 1.0) * m
-    schedule = lam_schedule(int(steps), lam_dense, lam_every)
+    cap = divergence_factor * max(float(loss0.max()), 1.0) * m
+    schedule = lam_schedule(steps, lam_dense, lam_every)
     lams, obs = [top_ntk_eigenvalue(model, params0, x, lam_method)], {}
     if observe is not None:
         obs = {name: [v.detach()] for name, v in observe(params0).items()}

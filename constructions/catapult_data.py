@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .validation import check_int, check_positive, check_real, check_seed
+
 __all__ = [
     "NORMALIZATIONS",
     "TwoClassData",
@@ -54,14 +56,15 @@ def toy_point(x: float = 1.0, y: float = 0.0, dtype: torch.dtype = torch.float64
     >>> toy_point(4.0, 2.0)
     (tensor([[4.]], dtype=torch.float64), tensor([[2.]], dtype=torch.float64))
     """
-    return torch.tensor([[float(x)]], dtype=dtype), torch.tensor([[float(y)]], dtype=dtype)
+    return torch.tensor([[check_real("x", x)]], dtype=dtype), torch.tensor([[check_real("y", y)]], dtype=dtype)
 
 
 def random_low_dim(n: int, d: int, seed: int, *, low: float = -0.5, high: float = 0.5, targets: str = "gaussian",
                    dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """n points uniform on [low, high]^d with targets N(0, 1) ("gaussian") or 0 ("zero").
 
-    Draws x then y from ``torch.Generator().manual_seed(seed)``.  Figures 4 and 9 of the
+    Draws x then y from ``torch.Generator().manual_seed(seed)`` (`seed` an integer in
+    [0, 2^63 - 1]; `n` and `d` integers >= 1, NumPy integers included).  Figures 4 and 9 of the
     experiment table use n = 32, [−½, ½], Gaussian targets.
 
     Examples
@@ -70,14 +73,13 @@ def random_low_dim(n: int, d: int, seed: int, *, low: float = -0.5, high: float 
     >>> x.shape, y.shape, bool((x.abs() <= 0.5).all())
     (torch.Size([32, 2]), torch.Size([32, 1]), True)
     """
-    for name, value in (("n", n), ("d", d)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= 1")
+    n, d = check_int("n", n, 1), check_int("d", d, 1)
+    low, high = check_real("low", low), check_real("high", high)
     if not low < high:
         raise ValueError(f"low = {low!r}, high = {high!r} are not allowed: need low < high")
     if targets not in ("gaussian", "zero"):
         raise ValueError(f"targets = {targets!r} is not allowed: use 'gaussian' or 'zero'")
-    g = torch.Generator().manual_seed(int(seed))
+    g = torch.Generator().manual_seed(check_seed(seed))
     x = low + (high - low) * torch.rand(n, d, generator=g, dtype=torch.float64)
     y = torch.randn(n, 1, generator=g, dtype=torch.float64) if targets == "gaussian" else torch.zeros(n, 1)
     return x.to(dtype), y.to(dtype)
@@ -157,13 +159,12 @@ def two_class_subset(images, labels, classes: tuple[int, int] = (0, 1), n_train:
                          f"{sorted(np.unique(labels).tolist())})")
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize = {normalize!r} is not allowed: use one of {NORMALIZATIONS}")
-    if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 1:
-        raise ValueError(f"n_train = {n_train!r} is out of range: n_train must be an integer >= 1")
+    n_train = check_int("n_train", n_train, 1)
     chosen = np.flatnonzero(np.isin(labels, classes))
     if chosen.size < n_train:
         raise ValueError(f"n_train = {n_train} is out of range: the data have only {chosen.size} images of "
                          f"classes {tuple(classes)}")
-    scale = float(max_value) if max_value is not None else float(max(np.max(images), 1))
+    scale = check_positive("max_value", max_value) if max_value is not None else float(max(np.max(images), 1))
     train, rest = chosen[:n_train], chosen[n_train:]
     if test_images is not None:
         test_images, test_labels = np.asarray(test_images), np.asarray(test_labels).reshape(-1)

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import torch
 
 from . import spectral
-from .models import StackedMLP, StackedModel
-from .validation import check_int
+from .models import StackedMLP, StackedModel, check_seeds
+from .validation import check_int, check_positive, check_real, check_seed
 
 __all__ = [
     "FEATURE_ACTIVATIONS",
@@ -175,8 +175,8 @@ class QuadraticFeatures:
         activation, negative_slope
             g applied entrywise to Σ_i x_i W^i/√d.
         seed : int
-            ``torch.Generator().manual_seed(seed)`` draws B^i (q^i = exp((B^i − B^iᵀ)/√2), an orthogonal
-            matrix), the eigenvalues and U, in that order.
+            In [0, 2^63 - 1]; ``torch.Generator().manual_seed(seed)`` draws B^i (q^i = exp((B^i − B^iᵀ)/√2),
+            an orthogonal matrix), the eigenvalues and U, in that order.
 
         References
         ----------
@@ -194,12 +194,15 @@ class QuadraticFeatures:
         check_int("linear_features", linear_features, 0)
         if paired and rank % 2:
             raise ValueError(f"rank = {rank} is odd: paired (± pairs of) eigenvalues need an even rank")
-        low, high = (float(v) for v in eigenvalue_range)
-        if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+        try:
+            low, high = (check_real(f"eigenvalue_range[{i}]", v, 0) for i, v in enumerate(eigenvalue_range))
+        except (TypeError, ValueError):
+            low, high = 1.0, 0.0
+        if not low <= high:
             raise ValueError(f"eigenvalue_range = {eigenvalue_range!r} is not allowed: need 0 <= low <= high, finite")
         if activation not in FEATURE_ACTIVATIONS:
             raise ValueError(f"activation = {activation!r} is not allowed: use one of {FEATURE_ACTIVATIONS}")
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(check_seed(seed))
         mats = []
         for _ in range(input_dim):
             b = torch.randn(rank, rank, generator=g, dtype=torch.float64)
@@ -288,9 +291,7 @@ class QuadraticModel(StackedModel):
         self.linear_features = int(self.keep_linear.numel())
         if zeta is None:
             zeta = math.sqrt(2.0 / self.rank)
-        if not (isinstance(zeta, (int, float)) and math.isfinite(zeta) and zeta > 0):
-            raise ValueError(f"zeta = {zeta!r} is out of range: zeta must be a finite number > 0")
-        self.zeta = float(zeta)
+        self.zeta = check_positive("zeta", zeta)
         self.input_dim = features.input_dim
         self.homogeneity = 2 if self.linear_features == 0 else None
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -314,14 +315,15 @@ class QuadraticModel(StackedModel):
         """The student: the same features with `masked_*` random coordinates removed (ζ from the student rank).
 
         The kept coordinates are the first N − masked_quadratic (F − masked_linear) of
-        ``torch.randperm`` drawn from ``torch.Generator().manual_seed(seed)``, sorted.
+        ``torch.randperm`` drawn from ``torch.Generator().manual_seed(seed)``, sorted (`seed` an
+        integer in [0, 2^63 - 1]).
         """
         check_int("masked_quadratic", masked_quadratic, 0)
         check_int("masked_linear", masked_linear, 0)
         if masked_quadratic >= self.rank or masked_linear > self.linear_features:
             raise ValueError(f"masked_quadratic = {masked_quadratic}, masked_linear = {masked_linear} are out of "
                              f"range: at most {self.rank - 1} and {self.linear_features}")
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(check_seed(seed))
         keep_q = self.keep_quadratic[torch.randperm(self.rank, generator=g)[: self.rank - masked_quadratic]]
         keep_l = self.keep_linear[torch.randperm(self.linear_features, generator=g)
                                   [: self.linear_features - masked_linear]]
@@ -495,7 +497,7 @@ class NeuralQuadraticModel(StackedModel):
                     device: str | torch.device = "cpu") -> NeuralQuadraticModel:
         """The NQM around ``base.init(seeds)``; then ``init(seeds)`` returns that anchor."""
         model = cls(base, base.init(seeds, dtype, device))
-        model.seeds = [int(s) for s in seeds]
+        model.seeds = check_seeds(seeds)
         return model
 
     def __repr__(self) -> str:
@@ -507,7 +509,7 @@ class NeuralQuadraticModel(StackedModel):
     def init(self, seeds: Sequence[int], dtype: torch.dtype = torch.float64,
              device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
         """The anchor w0 (the NQM's initialisation is the point it expands around)."""
-        if self.seeds is None or [int(s) for s in seeds] != self.seeds:
+        if self.seeds is None or check_seeds(seeds) != self.seeds:
             raise ValueError(f"seeds = {list(seeds)[:4]}... do not match: this NQM is anchored at seeds "
                              f"{self.seeds}; pass params=model.anchor to the trainer instead")
         return {k: v.to(dtype=dtype, device=device).clone() for k, v in self.anchor.items()}
@@ -549,16 +551,14 @@ def homogeneous_mlp(input_dim: int, width: int, depth: int = 1, negative_slope: 
     >>> homogeneous_mlp(1, 16, negative_slope=0.5).homogeneity
     2
     """
-    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
-            or not math.isfinite(negative_slope):
-        raise ValueError(f"negative_slope = {negative_slope!r} is not allowed: it must be a finite number")
+    negative_slope = check_real("negative_slope", negative_slope)
     if negative_slope == 0:
         activation = "relu"
     elif negative_slope == 1:
         activation = "identity"
     else:
         activation = "leaky_relu"
-    return StackedMLP(input_dim, width, depth, activation=activation, negative_slope=float(negative_slope),
+    return StackedMLP(input_dim, width, depth, activation=activation, negative_slope=negative_slope,
                       bias=False, parameterization="ntk")
 
 

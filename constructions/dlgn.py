@@ -41,10 +41,11 @@ import copy
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from .models import StackedMLP, StackedModel
-from .validation import check_int
+from .validation import check_int, check_positive, check_real
 
 __all__ = [
     "VALUE_INPUTS",
@@ -61,7 +62,7 @@ VALUE_INPUTS = ("one", "x")
 
 
 def _widths(width, depth) -> tuple[int, ...]:
-    if isinstance(width, Sequence) and not isinstance(width, str):
+    if (isinstance(width, Sequence) and not isinstance(width, str)) or (isinstance(width, np.ndarray) and width.ndim):
         widths = tuple(check_int("width", w, 1) for w in width)
         if not widths:
             raise ValueError("width = [] is empty: give one width per gating layer")
@@ -74,10 +75,12 @@ def _widths(width, depth) -> tuple[int, ...]:
 
 
 def _check_beta(beta) -> float:
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or math.isnan(beta) or not beta > 0:
+    """β in (0, ∞] (NumPy scalars included); ∞ gives hard gates."""
+    try:
+        return check_real("beta", beta, 0, low_open=True, finite=False)
+    except ValueError:
         raise ValueError(f"beta = {beta!r} is out of range: beta must be a number in (0, inf] "
-                         "(inf gives hard gates)")
-    return float(beta)
+                         "(inf gives hard gates)") from None
 
 
 def _gate(eta: torch.Tensor, beta: float) -> torch.Tensor:
@@ -108,12 +111,8 @@ class _GatedFamily(StackedModel):
         self.value_input = value_input
         self.beta = _check_beta(beta)
         self.gating_bias = bool(gating_bias)
-        for name, value in (("bias_init", bias_init), ("init_scale", init_scale)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} = {value!r} is out of range: {name} must be a finite number >= 0")
-        if init_scale == 0:
-            raise ValueError("init_scale = 0 is out of range: init_scale must be > 0")
-        self.bias_init, self.init_scale = float(bias_init), float(init_scale)
+        self.bias_init = check_real("bias_init", bias_init, 0)
+        self.init_scale = check_positive("init_scale", init_scale)
         self.homogeneity = None
 
     # -- shapes ------------------------------------------------------------------------------
@@ -179,7 +178,8 @@ class _GatedFamily(StackedModel):
         return torch.bmm(h, params["out"].transpose(1, 2))
 
     def forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        """Outputs (K, n, output_dim) for inputs (K, n, d)."""
+        """Outputs (K, n, output_dim) for inputs (K, n, d), or (n, d) shared by all K models."""
+        x = self.batched_input(params, x)
         return self.value_forward(params, x, self.gates(params, x))
 
 

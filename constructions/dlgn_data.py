@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_int, check_seed
+from .validation import check_int, check_real, check_seed
 
 __all__ = ["CIRCLE_RADIUS", "ObliqueTree", "Split", "breast_cancer_data", "circle_data", "cob_odt", "sphere"]
 
@@ -109,7 +109,8 @@ def cob_odt(n: int, d: int, seed: int, *, tree_seed: int | None = None,
     The tree (from `tree_seed`, default `seed`): 2^depth - 1 orthonormal decision vectors (QR of
     a Gaussian d x (2^depth - 1) matrix, so d >= 2^depth - 1) and leaf labels with each pair of
     siblings opposite (which sibling is +1 drawn per pair).  The points come from
-    ``default_rng([seed, 1])``, so the same tree can label several independent samples.
+    ``default_rng([seed, 1])``, so the same tree can label several independent samples.  Seeds
+    are integers in [0, 2^63 - 1].
 
     For x uniform on the sphere the signs along orthonormal directions are independent fair
     coins, so the splits of the nodes at depths 1 .. depth-1 are balanced in expectation; each
@@ -128,10 +129,12 @@ def cob_odt(n: int, d: int, seed: int, *, tree_seed: int | None = None,
     Banerjee et al., ICLR 2025 (COB-ODT); ``shared/theory/dlgn.md`` §9 (the package's recipe).
     """
     n, d, depth = check_int("n", n, 1), check_int("d", d, 1), check_int("depth", depth, 1)
+    seed = check_seed(seed)
+    tree_seed = seed if tree_seed is None else check_seed(tree_seed, "tree_seed")
     nodes = 2**depth - 1
     if d < nodes:
         raise ValueError(f"d = {d} is out of range: a depth-{depth} orthogonal tree needs d >= {nodes}")
-    rng = np.random.default_rng(seed if tree_seed is None else tree_seed)
+    rng = np.random.default_rng(tree_seed)
     q, r = np.linalg.qr(rng.normal(size=(d, nodes)))
     vectors = (q * np.sign(np.diag(r))).T
     first = rng.choice([-1, 1], size=2 ** (depth - 1))
@@ -152,10 +155,8 @@ def circle_data(n: int, seed: int, *, radius: float = CIRCLE_RADIUS,
     True
     """
     n = check_int("n", n, 1)
-    if not (isinstance(radius, (int, float)) and radius > 0):
-        raise ValueError(f"radius = {radius!r} is out of range: radius must be > 0")
-    if not (isinstance(noise, (int, float)) and 0 <= noise <= 0.5):
-        raise ValueError(f"noise = {noise!r} is out of range: noise must be in [0, 0.5]")
+    radius = check_real("radius", radius, 0, low_open=True)
+    noise = check_real("noise", noise, 0, 0.5)
     rng = np.random.default_rng(check_seed(seed))
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = np.where(np.linalg.norm(x, axis=1) < radius, 1, -1)
@@ -163,10 +164,20 @@ def circle_data(n: int, seed: int, *, radius: float = CIRCLE_RADIUS,
     return x, np.where(flip, -y, y)
 
 
+def _random_state(seed: int):
+    """scikit-learn's `random_state` for a seed in [0, 2^63 - 1]: the seed itself below 2^32."""
+    if seed < 2**32:
+        return seed
+    return np.random.RandomState(np.random.MT19937(np.random.SeedSequence(seed)))
+
+
 def breast_cancer_data(seed: int, test_fraction: float = 0.3) -> Split:
     """The scikit-learn breast-cancer table: a stratified split, standardised with the training mean and std.
 
-    y = +1 for malignant, -1 for benign.
+    y = +1 for malignant, -1 for benign.  `seed` is an integer in [0, 2^63 - 1]; scikit-learn takes
+    seeds below 2^32 only, so a seed below 2^32 is passed as it is and a larger one seeds a
+    ``RandomState`` through ``numpy.random.SeedSequence(seed)`` (reproducible, and distinct from
+    the small seeds' streams).  `test_fraction` is a number in (0, 1).
 
     >>> s = breast_cancer_data(seed=0)
     >>> s.x_train.shape[1], len(s.y_train) + len(s.y_test)
@@ -175,11 +186,12 @@ def breast_cancer_data(seed: int, test_fraction: float = 0.3) -> Split:
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
-    if not (isinstance(test_fraction, float) and 0 < test_fraction < 1):
-        raise ValueError(f"test_fraction = {test_fraction!r} is out of range: it must be a float in (0, 1)")
+    seed = check_seed(seed)
+    test_fraction = check_real("test_fraction", test_fraction, 0, 1, low_open=True, high_open=True)
     data = load_breast_cancer()
     y = np.where(data.target == 0, 1, -1)  # target 0 is malignant in scikit-learn
-    xtr, xte, ytr, yte = train_test_split(data.data, y, test_size=test_fraction, random_state=seed, stratify=y)
+    xtr, xte, ytr, yte = train_test_split(data.data, y, test_size=test_fraction, random_state=_random_state(seed),
+                                          stratify=y)
     mean, std = xtr.mean(axis=0), xtr.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     return Split((xtr - mean) / std, ytr, (xte - mean) / std, yte)

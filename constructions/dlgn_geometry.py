@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_int, check_positive
+
 __all__ = [
     "clip_polygon",
     "closest_distances",
@@ -114,6 +116,7 @@ def layer_statistics(normals, radii=(0.1, 0.2, 0.3), eps: float = 0.2, min_sampl
     """
     from sklearn.cluster import DBSCAN
 
+    eps, min_samples = check_positive("eps", eps), check_int("min_samples", min_samples, 1)
     unit = _unit_rows(normals)
     if unit.shape[0] < 2:
         raise ValueError(f"normals has {unit.shape[0]} row: need at least 2 neurons for within-layer statistics")
@@ -145,9 +148,7 @@ def _check_lines(lines) -> np.ndarray:
 
 
 def _check_window(window) -> float:
-    if not (isinstance(window, (int, float)) and np.isfinite(window) and window > 0):
-        raise ValueError(f"window = {window!r} is out of range: window must be a finite number > 0")
-    return float(window)
+    return check_positive("window", window)
 
 
 def _square(window: float) -> np.ndarray:
@@ -257,8 +258,7 @@ def window_cell_formula(lines, window: float = 1.0) -> dict:
 
 
 def _grid(window: float, resolution: int) -> np.ndarray:
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution = {resolution!r} is out of range: resolution must be an integer >= 2")
+    resolution = check_int("resolution", resolution, 2)
     # cell centres of a resolution^2 grid, so no point lies on the window's edge
     t = (np.arange(resolution) + 0.5) / resolution * 2 * window - window
     gx, gy = np.meshgrid(t, t, indexing="xy")
@@ -296,6 +296,7 @@ def relu_pattern_count(mlp, params, k: int = 0, window: float = 1.0, resolution:
     if mlp.input_dim != 2:
         raise ValueError(f"mlp input_dim = {mlp.input_dim}: the grid count is for 2-D inputs")
     w = _check_window(window)
+    k = check_int("k", k, 0, next(iter(params.values())).shape[0] - 1)
     pts = torch.as_tensor(_grid(w, resolution))
     one = {name: p[k:k + 1].detach().to(torch.float64) for name, p in params.items()}
     with torch.no_grad():

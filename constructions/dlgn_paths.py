@@ -36,6 +36,7 @@ import sympy as sp
 import torch
 
 from .dlgn import StackedDLGN, StackedDLGNSF, StackedDLGNVT, _GatedFamily
+from .validation import check_int, check_positive
 
 __all__ = [
     "PathRegions",
@@ -73,10 +74,9 @@ def _check_family(model) -> None:
 
 
 def one_model(params: dict[str, torch.Tensor], k: int) -> dict[str, torch.Tensor]:
-    """Model k of a stacked parameter dict, as (1, ...) tensors in float64."""
+    """Model k of a stacked parameter dict, as (1, ...) tensors in float64 (k an integer in [0, K - 1])."""
     count = next(iter(params.values())).shape[0]
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < count:
-        raise ValueError(f"k = {k!r} is out of range: k must be an integer in [0, {count - 1}]")
+    k = check_int("k", k, 0, count - 1)
     return {name: p[k:k + 1].detach().to(torch.float64) for name, p in params.items()}
 
 
@@ -387,11 +387,9 @@ def neuron_jump(model: _GatedFamily, params, layer: int, neuron: int, x, k: int 
     ``shared/theory/dlgn.md`` §12, check D7.
     """
     _check_family(model)
-    if not (isinstance(layer, int) and 1 <= layer <= model.depth):
-        raise ValueError(f"layer = {layer!r} is out of range: layer must be an integer in [1, {model.depth}]")
+    layer = check_int("layer", layer, 1, model.depth)
     m = model.widths[layer - 1]
-    if not (isinstance(neuron, int) and 0 <= neuron < m):
-        raise ValueError(f"neuron = {neuron!r} is out of range: neuron must be an integer in [0, {m - 1}]")
+    neuron = check_int("neuron", neuron, 0, m - 1)
     pts = _as_points(model, x)
     gates = model_gates(model, params, k, pts, math.inf)
     one_hot = np.zeros((pts.shape[0], m))
@@ -515,8 +513,7 @@ def active_path_regions(model: _GatedFamily, params, k: int = 0, window: float =
     from scipy.optimize import linprog
 
     _check_family(model)
-    if not (isinstance(window, (int, float)) and math.isfinite(window) and window > 0):
-        raise ValueError(f"window = {window!r} is out of range: window must be a finite number > 0")
+    window = check_positive("window", window)
     planes = [normalized_hyperplanes(v, c) for v, c in effective_hyperplanes(model, params, k)]
     d = model.input_dim
     paths = np.array(list(itertools.product(*[range(m) for m in model.widths])), dtype=int)
@@ -556,8 +553,7 @@ def single_path_logistic_gradient(a: float, w: np.ndarray, x: np.ndarray, y: flo
     x = np.asarray(x, dtype=np.float64)
     if w.shape[1] != x.shape[0]:
         raise ValueError(f"x has {x.shape[0]} coordinates: expected {w.shape[1]} like the rows of w")
-    if not beta > 0 or math.isinf(beta):
-        raise ValueError(f"beta = {beta!r} is out of range: beta must be a finite number > 0 (soft gates)")
+    beta = check_positive("beta", beta)  # soft gates only
     phi = 1.0 / (1.0 + np.exp(-beta * (w @ x)))
     y_hat = a * np.prod(phi)
     out = np.empty_like(w)

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .validation import check_int, check_positive, check_real, check_seed
+
 __all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "ArrayModule", "StackedMLP", "StackedModel", "stack_params"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "identity")
@@ -52,6 +54,45 @@ def stack_params(per_model: Sequence[dict[str, torch.Tensor]]) -> dict[str, torc
     return {name: torch.stack([p[name] for p in per_model]) for name in per_model[0]}
 
 
+def check_seeds(seeds, name: str = "seeds") -> list[int]:
+    """One initialisation seed per model, as a list of ints.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        A non-empty sequence (list, tuple, range, integer array) of integers in [0, 2^63 - 1];
+        NumPy integers and integral floats count as the integers they hold.
+    name : str
+        The parameter's name in error messages.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad entry (e.g. ``seeds[1] = -2``) or the sequence itself.
+
+    Examples
+    --------
+    >>> check_seeds(range(3))
+    [0, 1, 2]
+    """
+    if torch.is_tensor(seeds):
+        seeds = seeds.tolist()
+    try:
+        values = list(seeds)
+    except TypeError:
+        raise ValueError(f"{name} = {seeds!r} is not allowed: give a sequence of integer seeds, one per model") \
+            from None
+    if not values:
+        raise ValueError(f"{name} = {seeds!r} is empty: give one seed per model")
+    return [_one_seed(f"{name}[{i}]", s) for i, s in enumerate(values)]
+
+
+def _one_seed(name: str, seed) -> int:
+    if isinstance(seed, (list, tuple)):  # check_seed would take it as a seed sequence
+        raise ValueError(f"{name} = {seed!r} is not allowed: each model takes one integer seed in [0, 2^63 - 1]")
+    return check_seed(seed, name)
+
+
 class StackedModel:
     """Base class of stacked model families.
 
@@ -74,12 +115,35 @@ class StackedModel:
         """Outputs of shape (K, n, output_dim) for inputs x of shape (K, n, input_dim)."""
         raise NotImplementedError
 
+    def batched_input(self, params: dict[str, torch.Tensor], x) -> torch.Tensor:
+        """`x` as a (K, n, input_dim) tensor for the K models of `params`.
+
+        An (n, input_dim) `x` is shared by all K models (a broadcast view, no copy); arrays
+        become tensors of the parameters' dtype and device.
+
+        Raises
+        ------
+        ValueError
+            When `x` has another shape.
+        """
+        first = next(iter(params.values()))
+        k, d = first.shape[0], self.input_dim
+        if not torch.is_tensor(x):
+            x = torch.as_tensor(np.asarray(x), dtype=first.dtype, device=first.device)
+        if x.ndim == 2 and x.shape[1] == d:
+            x = x.expand(k, *x.shape)
+        if x.ndim != 3 or x.shape[0] != k or x.shape[2] != d:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (K={k}, n, {d}) for the K = {k} models of "
+                             f"params, or (n, {d}) shared by all of them")
+        return x
+
     def init(self, seeds: Sequence[int], dtype: torch.dtype = torch.float64,
              device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-        """Parameters of K models, model k drawn from ``torch.Generator().manual_seed(seeds[k])``."""
-        seeds = [int(s) for s in seeds]
-        if not seeds:
-            raise ValueError("seeds is empty: give one seed per model")
+        """Parameters of K models, model k drawn from ``torch.Generator().manual_seed(seeds[k])``.
+
+        `seeds` are integers in [0, 2^63 - 1] (see :func:`check_seeds`).
+        """
+        seeds = check_seeds(seeds)
         per_model = [self.init_one(torch.Generator().manual_seed(s), dtype) for s in seeds]
         return {k: v.to(device) for k, v in stack_params(per_model).items()}
 
@@ -144,22 +208,17 @@ class StackedMLP(StackedModel):
     def __init__(self, input_dim: int, width: int, depth: int, output_dim: int = 1, *,
                  activation: str = "relu", negative_slope: float = 0.01, bias: bool = True,
                  parameterization: str = "ntk", init_scale: float = 1.0):
-        for name, value, low in (("input_dim", input_dim, 1), ("width", width, 1),
-                                 ("depth", depth, 0), ("output_dim", output_dim, 1)):
-            if isinstance(value, bool) or int(value) != value or value < low:
-                raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
+        dims = [check_int(name, value, low) for name, value, low in (
+            ("input_dim", input_dim, 1), ("width", width, 1), ("depth", depth, 0), ("output_dim", output_dim, 1))]
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation = {activation!r} is not allowed: use one of {ACTIVATIONS}")
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization = {parameterization!r} is not allowed: use one of "
                              f"{PARAMETERIZATIONS}")
-        if not init_scale > 0:
-            raise ValueError(f"init_scale = {init_scale!r} is out of range: init_scale must be > 0")
-        self.input_dim, self.width, self.depth = int(input_dim), int(width), int(depth)
-        self.output_dim = int(output_dim)
-        self.activation, self.negative_slope = activation, float(negative_slope)
+        self.input_dim, self.width, self.depth, self.output_dim = dims
+        self.activation, self.negative_slope = activation, check_real("negative_slope", negative_slope)
         self.bias, self.parameterization = bool(bias), parameterization
-        self.init_scale = float(init_scale)
+        self.init_scale = check_positive("init_scale", init_scale)
         sizes = [self.input_dim] + [self.width] * self.depth + [self.output_dim]
         self.layer_sizes = list(zip(sizes[:-1], sizes[1:]))
         homogeneous = activation in ("relu", "identity") or activation == "leaky_relu"
@@ -198,7 +257,8 @@ class StackedMLP(StackedModel):
         return h
 
     def forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        h = x
+        """Outputs (K, n, output_dim) for x of shape (K, n, input_dim), or (n, input_dim) shared by all K."""
+        h = self.batched_input(params, x)
         last = len(self.layer_sizes) - 1
         for i, (fan_in, _) in enumerate(self.layer_sizes):
             w = params[f"w{i}"]
@@ -213,8 +273,8 @@ class StackedMLP(StackedModel):
         return h
 
     def preactivations(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> list[torch.Tensor]:
-        """Hidden pre-activations of every layer, each of shape (K, n, width)."""
-        out, h = [], x
+        """Hidden pre-activations of every layer, each of shape (K, n, width); x as in :meth:`forward`."""
+        out, h = [], self.batched_input(params, x)
         for i, (fan_in, _) in enumerate(self.layer_sizes[:-1]):
             w_t = params[f"w{i}"].transpose(1, 2) * self._input_scale(fan_in)
             h = torch.bmm(h, w_t) + (params[f"b{i}"].unsqueeze(1) if self.bias else 0)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import StackedModel
+from .models import StackedModel, check_seeds
+from .validation import check_int, check_positive, check_real, check_seed
 
 __all__ = ["LOSSES", "OPTIMIZERS", "BatchedTrainer", "per_model_loss", "train_one_by_one"]
 
@@ -62,6 +63,35 @@ def per_model_loss(out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, los
     raise ValueError(f"loss = {loss!r} is not allowed: use one of {LOSSES}")
 
 
+def _check_classes(model, loss: str) -> None:
+    """Cross-entropy needs one output per class, so at least two."""
+    out = getattr(model, "output_dim", None)
+    if loss == "cross_entropy" and out is not None and out < 2:
+        raise ValueError(f"loss = 'cross_entropy' is not allowed for a model with output_dim = {out}: it needs "
+                         "output_dim >= 2 (one output per class; use 'logistic' for a single output)")
+
+
+def _check_betas(betas) -> tuple[float, float]:
+    """Adam's (β1, β2), each in [0, 1)."""
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"betas = {betas!r} is not allowed: give two numbers (beta1, beta2) in [0, 1)") from None
+    return (check_real("betas[0]", b1, 0, 1, high_open=True), check_real("betas[1]", b2, 0, 1, high_open=True))
+
+
+def _check_rates(name: str, value, low_open: bool) -> None:
+    """A number, or one per model: finite and > 0 (`low_open`) or >= 0."""
+    try:
+        values = np.asarray(value, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        values = np.array([np.nan])
+    bad = np.any(values <= 0) if low_open else np.any(values < 0)
+    if values.size == 0 or not np.all(np.isfinite(values)) or bad:
+        allowed = "> 0" if low_open else ">= 0"
+        raise ValueError(f"{name} = {value!r} is out of range: give a finite number {allowed} (or one per model)")
+
+
 @dataclass
 class _Data:
     x: torch.Tensor
@@ -95,7 +125,8 @@ class BatchedTrainer:
     lr : float or sequence of K floats
         Learning rates, one per model.
     loss : {"mse", "logistic", "cross_entropy"}
-        See :func:`per_model_loss`.
+        See :func:`per_model_loss`.  "cross_entropy" needs a model with ``output_dim >= 2`` and
+        labels that are class indices in [0, output_dim - 1].
     loss_scale : float or sequence of K floats
         Each model's loss is multiplied by its scale.
     steps : int
@@ -109,23 +140,24 @@ class BatchedTrainer:
     divergence_cap : float
         A model whose loss exceeds this (or is not finite) is frozen and flagged.
     tol : float, optional
-        Stop once every model that is still training has loss below `tol`.
+        Stop once every model that is still training has loss below `tol` (a finite number > 0).
     time_budget : float, optional
-        Stop after this many seconds.
+        Stop after this many seconds (a number >= 0).
     check_every : int
         Steps between the host checks of `tol`, `time_budget` and the progress bar (the only
         points where the host waits for the device).
     device : {"cpu", "cuda", "auto"} or torch.device
     dtype : torch.dtype
         float64 (default) or float32.
-    betas, eps : Adam's parameters.
+    betas, eps : Adam's parameters: two numbers in [0, 1), and a finite number > 0.
     weight_decay : float or sequence of K floats
         Decoupled weight decay λ >= 0 (Loshchilov and Hutter 2019): every step also subtracts
         lr λ θ from all parameters (for "gd" and "sgd" the same as an L2 penalty λ|θ|²/2);
         0 (the default) changes nothing.
     seed : int
-        Seeds the minibatch generators: model k uses ``numpy.random.default_rng([seed, s_k])``
-        with s_k its init seed (or its index k when `params` are given).
+        An integer in [0, 2^63 - 1]; it seeds the minibatch generators: model k uses
+        ``numpy.random.default_rng([seed, s_k])`` with s_k its init seed (or its index k when
+        `params` are given).
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
 
@@ -133,6 +165,8 @@ class BatchedTrainer:
     ----------
     params_ : dict of (K, ...) tensors, the final parameters.
     history_ : dict of numpy arrays, each (n_records, K), plus "step" (n_records,).
+        Every recorded step appears once, the step where `tol` or `time_budget` stopped the run
+        included.
     loss_ : numpy array (K,), the last recorded loss of each model.
     diverged_ : numpy bool array (K,).
     diverged_step_ : numpy int array (K,), the step at which a model was frozen (-1 if never).
@@ -162,12 +196,11 @@ class BatchedTrainer:
             raise ValueError(f"optimizer = {optimizer!r} is not allowed: use one of {OPTIMIZERS}")
         if loss not in LOSSES:
             raise ValueError(f"loss = {loss!r} is not allowed: use one of {LOSSES}")
-        for name, value, low in (("steps", steps, 0), ("record_every", record_every, 1),
-                                 ("check_every", check_every, 1)):
-            if isinstance(value, bool) or int(value) != value or value < low:
-                raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer >= {low}")
-        if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
-            raise ValueError(f"batch_size = {batch_size!r} is out of range: it must be an integer >= 1")
+        _check_classes(model, loss)
+        steps, record_every, check_every = (check_int(name, value, low) for name, value, low in (
+            ("steps", steps, 0), ("record_every", record_every, 1), ("check_every", check_every, 1)))
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, 1)
         if optimizer == "sgd" and batch_size is None:
             raise ValueError("batch_size = None: optimizer 'sgd' needs a batch size (use 'gd' for full batch)")
         bad = [m for m in metrics if m not in METRICS]
@@ -175,25 +208,19 @@ class BatchedTrainer:
             raise ValueError(f"metrics = {bad[0]!r} is not allowed: use any of {METRICS}")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype = {dtype} is not allowed: use torch.float32 or torch.float64")
-        if not divergence_cap > 0:
-            raise ValueError(f"divergence_cap = {divergence_cap!r} must be > 0")
         self.model, self.optimizer, self.lr, self.loss = model, optimizer, lr, loss
-        self.loss_scale, self.steps, self.batch_size = loss_scale, int(steps), batch_size
-        self.record_every, self.metrics = int(record_every), tuple(metrics)
-        self.divergence_cap, self.tol, self.time_budget = float(divergence_cap), tol, time_budget
-        self.check_every, self.device, self.dtype = int(check_every), device, dtype
-        self.betas, self.eps, self.seed, self.progress = betas, eps, seed, progress
-        decay = np.asarray(weight_decay, dtype=float).reshape(-1)
-        if decay.size == 0 or not np.all(np.isfinite(decay)) or np.any(decay < 0):
-            raise ValueError(f"weight_decay = {weight_decay!r} is out of range: give finite values >= 0")
+        self.loss_scale, self.steps, self.batch_size = loss_scale, steps, batch_size
+        self.record_every, self.metrics = record_every, tuple(metrics)
+        self.divergence_cap = check_real("divergence_cap", divergence_cap, 0, low_open=True, finite=False)
+        self.tol = None if tol is None else check_positive("tol", tol)
+        self.time_budget = None if time_budget is None else check_real("time_budget", time_budget, 0, finite=False)
+        self.check_every, self.device, self.dtype = check_every, device, dtype
+        self.betas, self.eps = _check_betas(betas), check_positive("eps", eps)
+        self.seed, self.progress = check_seed(seed), progress
         self.weight_decay = weight_decay
-        for name, value in (("lr", lr), ("loss_scale", loss_scale)):
-            try:
-                values = np.asarray(value, dtype=float).reshape(-1)
-            except (TypeError, ValueError):
-                values = np.array([np.nan])
-            if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
-                raise ValueError(f"{name} = {value!r} is out of range: give a finite number > 0 (or one per model)")
+        for name, value, low_open in (("weight_decay", weight_decay, False), ("lr", lr, True),
+                                      ("loss_scale", loss_scale, True)):
+            _check_rates(name, value, low_open)
 
     # -- setup ------------------------------------------------------------------------------------
     def _device(self) -> torch.device:
@@ -204,30 +231,19 @@ class BatchedTrainer:
             raise ValueError("device = 'cuda' is not available here: use 'cpu' or 'auto'")
         return dev
 
-    def _data(self, x, y, mask, k: int, device) -> _Data:
+    def _data(self, x, y, mask, k: int, device, source: str) -> _Data:
         x = torch.as_tensor(x, dtype=self.dtype, device=device)
         shared = x.ndim == 2  # one (n, d) data set for all models; then y may be (n,) or (n, out)
         if shared:
             x = x.expand(k, *x.shape)
+        if x.ndim == 3 and x.shape[2] == self.model.input_dim and x.shape[0] != k:
+            raise ValueError(f"{source} but x has shape {tuple(x.shape)}, data for K = {x.shape[0]}: give "
+                             "one per model")
         if x.ndim != 3 or x.shape[0] != k or x.shape[2] != self.model.input_dim:
             raise ValueError(f"x has shape {tuple(x.shape)}: expected (K={k}, n, {self.model.input_dim}) "
                              f"or (n, {self.model.input_dim})")
         n = x.shape[1]
-        if self.loss == "mse":
-            y = torch.as_tensor(y, dtype=self.dtype, device=device)
-            if y.ndim == (1 if shared else 2) and self.model.output_dim == 1:
-                y = y.unsqueeze(-1)
-            if shared and y.ndim == 2:
-                y = y.expand(k, *y.shape)
-            want = (k, n, self.model.output_dim)
-        else:
-            y = torch.as_tensor(y, device=device)
-            y = y.to(self.dtype) if self.loss == "logistic" else y.long()
-            if shared and y.ndim == 1:
-                y = y.expand(k, *y.shape)
-            want = (k, n)
-        if tuple(y.shape) != want:
-            raise ValueError(f"y has shape {tuple(y.shape)}: expected {want} for loss {self.loss!r}")
+        y = self._targets(y, shared, k, n, device)
         for name, t in (("x", x), ("y", y)):
             if t.is_floating_point() and not bool(torch.isfinite(t).all()):
                 raise ValueError(f"{name} has NaN or inf entries: training data must be finite")
@@ -247,25 +263,87 @@ class BatchedTrainer:
                              "of the smallest model")
         return _Data(x.contiguous(), y.contiguous(), weight, valid)
 
+    def _targets(self, y, shared: bool, k: int, n: int, device) -> torch.Tensor:
+        """y as (K, n, out_dim) for "mse", (K, n) for the class losses."""
+        if self.loss == "mse":
+            y = torch.as_tensor(y, dtype=self.dtype, device=device)
+            if y.ndim == (1 if shared else 2) and self.model.output_dim == 1:
+                y = y.unsqueeze(-1)
+            if shared and y.ndim == 2:
+                y = y.expand(k, *y.shape)
+            want = (k, n, self.model.output_dim)
+        else:
+            y = torch.as_tensor(y, device=device)
+            y = y.to(self.dtype) if self.loss == "logistic" else self._class_indices(y)
+            if shared and y.ndim == 1:
+                y = y.expand(k, *y.shape)
+            want = (k, n)
+        if tuple(y.shape) != want:
+            raise ValueError(f"y has shape {tuple(y.shape)}: expected {want} for loss {self.loss!r}")
+        return y
+
+    def _class_indices(self, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy labels: integers in [0, output_dim - 1], as a long tensor."""
+        classes = self.model.output_dim
+        allowed = f"loss 'cross_entropy' needs class indices, integers in [0, {classes - 1}] (output_dim = {classes})"
+        if y.is_floating_point() and not bool((y == torch.round(y)).all()):
+            raise ValueError(f"y has non-integer or non-finite entries: {allowed}")
+        y = y.long()
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes):
+            raise ValueError(f"y has labels from {int(y.min())} to {int(y.max())}: {allowed}")
+        return y
+
+    def _start(self, seeds, params, device) -> tuple[dict, list[int], str]:
+        """The initial parameters, the keys of the minibatch streams and what fixed K (for messages)."""
+        if (seeds is None) == (params is None):
+            raise ValueError("give exactly one of seeds (to initialise) or params (to start from)")
+        if params is None:
+            seeds = check_seeds(seeds)
+            params = self.model.init(seeds, self.dtype, device)
+            source = f"seeds = {seeds[:4]}{'...' if len(seeds) > 4 else ''} has {len(seeds)} entries,"
+        params = self._check_params(params, device)
+        k = next(iter(params.values())).shape[0]
+        if seeds is None:
+            return params, list(range(k)), f"params hold K = {k} models,"
+        return params, seeds, source
+
+    def _check_params(self, params, device) -> dict:
+        """Copies of `params` on `device`, checked against the family's parameter shapes."""
+        if not isinstance(params, dict) or not params:
+            raise ValueError(f"params = {type(params).__name__} is not allowed: give a non-empty dict of "
+                             "(K, ...) tensors")
+        try:
+            shapes = self.model.parameter_shapes()
+        except (AttributeError, NotImplementedError):  # a family that does not list its shapes
+            shapes = {name: tuple(p.shape[1:]) for name, p in params.items()}
+        if set(params) != set(shapes):
+            missing, extra = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
+            raise ValueError(f"params has keys {sorted(params)}: the model needs exactly {sorted(shapes)} "
+                             f"(missing {missing}, unexpected {extra})")
+        out = {name: torch.as_tensor(p).detach().to(device=device, dtype=self.dtype).clone()
+               for name, p in params.items()}
+        k = next(iter(out.values())).shape[0] if next(iter(out.values())).ndim else 0
+        for name, p in out.items():
+            if k < 1 or tuple(p.shape) != (k, *shapes[name]):
+                raise ValueError(f"params[{name!r}] has shape {tuple(p.shape)}: expected (K, *{tuple(shapes[name])}) "
+                                 f"with the same K >= 1 for every entry")
+        return out
+
     # -- training ----------------------------------------------------------------------------------
     def fit(self, x, y, *, seeds: Sequence[int] | None = None, params: dict | None = None,
             mask=None) -> BatchedTrainer:
         """Train; x is (K, n, d) or (n, d) shared by all models, y matches the loss.
 
-        Give `seeds` (one per model) to initialise from the model family, or `params` (a dict
-        of (K, ...) tensors) to start from given weights.
+        Give `seeds` (one per model, integers in [0, 2^63 - 1]) to initialise from the model
+        family, or `params` (a dict of (K, ...) tensors with the family's parameter names and
+        shapes) to start from given weights.
         """
         from tqdm import tqdm
 
         device = self._device()
-        if (seeds is None) == (params is None):
-            raise ValueError("give exactly one of seeds (to initialise) or params (to start from)")
-        if params is None:
-            seeds = [int(s) for s in seeds]
-            params = self.model.init(seeds, self.dtype, device)
-        params = {name: p.detach().to(device=device, dtype=self.dtype).clone() for name, p in params.items()}
+        params, keys, source = self._start(seeds, params, device)
         k = next(iter(params.values())).shape[0]
-        data = self._data(x, y, mask, k, device)
+        data = self._data(x, y, mask, k, device, source)
         lr = _per_model("lr", self.lr, k, self.dtype, device)
         scale = _per_model("loss_scale", self.loss_scale, k, self.dtype, device)
         decay = torch.as_tensor(self.weight_decay, dtype=self.dtype, device=device).reshape(-1)
@@ -274,8 +352,7 @@ class BatchedTrainer:
         decay = decay.expand(k) if bool(torch.any(decay > 0)) else None
         # Model i draws its minibatches from its own stream, keyed by its init seed when given,
         # so a model draws the same batches whether it trains alone or among others.
-        keys = seeds if seeds is not None else list(range(k))
-        rngs = [np.random.default_rng([int(self.seed), key]) for key in keys]
+        rngs = [np.random.default_rng([self.seed, key]) for key in keys]
 
         record_steps = sorted(set(range(0, self.steps + 1, self.record_every)) | {self.steps})
         slots = {s: i for i, s in enumerate(record_steps)}
@@ -323,12 +400,7 @@ class BatchedTrainer:
         finally:
             bar.close()
         if last_recorded != step and stopped_by != "steps":
-            loss_k, grads = self._loss_and_grads(params, data, None, scale,
-                                                 need_grads="grad_norm" in self.metrics)
-            record_steps.append(step)
-            buffers = {m: torch.cat([b, torch.full((1, k), float("nan"), dtype=self.dtype, device=device)])
-                       for m, b in buffers.items()}
-            self._record(buffers, len(record_steps) - 1, params, data, loss_k, grads, k)
+            loss_k, buffers = self._record_stop(buffers, record_steps, slots, step, params, data, scale, k)
             last_recorded = step
         used = [i for i, s in enumerate(record_steps) if s <= last_recorded]
         self.history_ = {m: b[used].cpu().numpy() for m, b in buffers.items()}
@@ -341,6 +413,22 @@ class BatchedTrainer:
         self.stopped_by_ = stopped_by
         self.seconds_ = time.perf_counter() - start
         return self
+
+    def _record_stop(self, buffers, record_steps: list[int], slots: dict, step: int, params, data: _Data, scale,
+                     k: int):
+        """Record the metrics at the step where `tol` or `time_budget` stopped the run.
+
+        The step's own slot is used when it is a recording step (so it is not listed twice);
+        otherwise a slot is appended.  Returns the loss there and the (possibly grown) buffers.
+        """
+        loss_k, grads = self._loss_and_grads(params, data, None, scale, need_grads="grad_norm" in self.metrics)
+        if step not in slots:
+            record_steps.append(step)
+            slots[step] = len(record_steps) - 1
+            buffers = {m: torch.cat([b, torch.full((1, k), float("nan"), dtype=self.dtype, device=b.device)])
+                       for m, b in buffers.items()}
+        self._record(buffers, slots[step], params, data, loss_k, grads, k)
+        return loss_k, buffers
 
     def _batch(self, data: _Data, rngs, device, step: int) -> torch.Tensor:
         idx = np.stack([data.valid[i][rng.choice(len(data.valid[i]), self.batch_size, replace=False)]

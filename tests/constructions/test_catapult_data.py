@@ -157,3 +157,29 @@ def test_cifar_reader_rejects_missing_and_unsafe_batches(tmp_path):
     (tmp_path / "test_batch").write_bytes(pickle.dumps({b"data": np.zeros((2, 10), dtype=np.uint8), b"labels": [0, 1]}))
     with pytest.raises(ValueError, match="expected \\(N, 3072\\)"):
         load_cifar10(tmp_path, "test")
+
+
+# -- regressions from the API audit (U1, U2) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"seed": 1.5}, r"seed = 1.5 is out of range"),
+    ({"seed": -1}, r"seed = -1 is out of range"),
+    ({"seed": 2**63}, r"seed = 9223372036854775808 is out of range"),
+    ({"seed": 0, "n": "8"}, r"n = '8'"),
+    ({"seed": 0, "low": float("nan")}, r"low = nan"),
+])
+def test_random_low_dim_checks_its_seed(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        random_low_dim(**{"n": 8, "d": 2, **kwargs})
+
+
+def test_numpy_scalars_count_as_numbers():
+    x1, y1 = random_low_dim(np.int64(8), np.int32(2), np.uint64(5), low=np.float32(-0.5))
+    x2, y2 = random_low_dim(8, 2, 5)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    a, b = image_two_class("digits", n_train=np.int64(64)), image_two_class("digits", n_train=64)
+    assert torch.equal(a.x_train, b.x_train) and a.x_train.shape == (64, 64)
+    assert toy_point(np.float32(2.0), np.int64(1))[0].tolist() == [[2.0]]
+    with pytest.raises(ValueError, match="max_value = 0"):
+        two_class_subset(np.ones((4, 2)), [0, 1, 0, 1], n_train=2, max_value=0)

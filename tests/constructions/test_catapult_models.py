@@ -303,3 +303,31 @@ def test_euler_and_norm_identity_for_homogeneous_nets(seed, width, slope, n, zer
     H = ntk_matrix(model, params, x)[0]
     lam = float(torch.linalg.eigvalsh(H)[-1])
     assert abs(grad_sq - float(eps @ H @ eps) / n) <= 1e-12 * (lam * float(eps @ eps) / n + grad_sq)
+
+
+# -- regressions from the API audit (U1, U2) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: QuadraticFeatures.draw(1, 4, seed=-1), r"seed = -1 is out of range"),
+    (lambda: QuadraticFeatures.draw(1, 4, seed=1.5), r"seed = 1.5 is out of range"),
+    (lambda: QuadraticFeatures.draw(1, 4, eigenvalue_range=("a", 1.0)), r"eigenvalue_range = \('a', 1.0\)"),
+    (lambda: QuadraticModel(QuadraticFeatures.draw(1, 4, seed=0)).student(1, seed=2**64),
+     r"seed = 18446744073709551616"),
+    (lambda: QuadraticModel(QuadraticFeatures.draw(1, 4, seed=0), zeta=float("nan")), r"zeta = nan"),
+    (lambda: NeuralQuadraticModel.around_init(StackedUV(4), [-1]), r"seeds\[0\] = -1"),
+    (lambda: StackedUV(4).init([0, 0.5]), r"seeds\[1\] = 0.5"),
+    (lambda: homogeneous_mlp(2, 4, negative_slope=float("inf")), r"negative_slope = inf"),
+])
+def test_seeds_and_numbers_are_checked(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_numpy_scalars_are_numbers():
+    assert homogeneous_mlp(2, 4, negative_slope=np.float32(0.5)).negative_slope == 0.5
+    feats = QuadraticFeatures.draw(np.int64(1), np.int64(4), seed=np.int64(3))
+    assert torch.equal(feats.W, QuadraticFeatures.draw(1, 4, seed=3).W)
+    assert QuadraticModel(feats, zeta=np.float32(0.5)).zeta == 0.5
+    nqm = NeuralQuadraticModel.around_init(StackedUV(4), np.array([2]))
+    assert torch.equal(nqm.init([2])["u"], StackedUV(4).init([2])["u"])

@@ -9,6 +9,7 @@ import torch
 
 from relunet.constructions import spectral
 from relunet.constructions.catapult import PhaseRules, classify_run, classify_sweep, lam_schedule, run_c_sweep
+from relunet.constructions.catapult_data import random_low_dim
 from relunet.constructions.catapult_models import StackedUV, homogeneous_mlp, top_ntk_eigenvalue
 from relunet.constructions.training import BatchedTrainer
 
@@ -112,3 +113,35 @@ def test_sweep_on_cuda_equals_cpu():
     keep = ~cpu.diverged
     np.testing.assert_allclose(gpu.loss[:, keep], cpu.loss[:, keep], rtol=1e-8, atol=1e-12)
     assert gpu.diverged.tolist() == cpu.diverged.tolist()
+
+
+# -- regressions from the API audit (C4, U1, U2) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"steps": 0}, r"steps = 0 is out of range: steps must be an integer >= 1"),
+    ({"steps": 2.5}, r"steps = 2.5"),
+    ({"seeds": -1}, r"seeds = -1 is out of range"),
+    ({"seeds": 1.5}, r"seeds = 1.5 is out of range"),
+    ({"seeds": [0, 1.5]}, r"seeds\[1\] = 1.5"),
+    ({"seeds": [0, 2**64]}, r"seeds\[1\] = 18446744073709551616"),
+    ({"width": "a"}, r"width = 'a'"),
+    ({"divergence_factor": 0}, r"divergence_factor = 0"),
+    ({"tol": float("nan")}, r"tol = nan"),
+    ({"time_budget": -1}, r"time_budget = -1"),
+    ({"c": ["a", 1.0]}, r"c = "),
+])
+def test_sweep_arguments_are_checked_before_training(kwargs, match):
+    x, y = random_low_dim(8, 2, seed=0)
+    args = {"c": [0.5, 1.0], "steps": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        run_c_sweep(homogeneous_mlp(2, 8), x, y, **args)
+
+
+def test_sweep_takes_numpy_scalars():
+    x, y = random_low_dim(8, 2, seed=0)
+    plain = run_c_sweep(homogeneous_mlp(2, 8), x, y, c=[0.5], seeds=3, steps=4, lam_dense=2, lam_every=1)
+    numpy = run_c_sweep(homogeneous_mlp(2, 8), x, y, c=np.array([0.5]), seeds=np.int64(3), steps=np.int64(4),
+                        lam_dense=np.int64(2), lam_every=1.0)
+    np.testing.assert_array_equal(plain.loss, numpy.loss)
+    assert numpy.seeds == [3] and plain.lam_steps.tolist() == numpy.lam_steps.tolist() == [0, 1, 2, 3, 4]

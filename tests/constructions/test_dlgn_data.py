@@ -85,3 +85,49 @@ def test_breast_cancer_split():
     assert np.sum(s.y_train == 1) + np.sum(s.y_test == 1) == 212  # malignant cases
     with pytest.raises(ValueError, match="test_fraction = 1.5"):
         breast_cancer_data(seed=0, test_fraction=1.5)
+
+
+# -- regressions from the API audit (U1, U2) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: cob_odt(10, 16, -1), r"seed = -1 is out of range"),
+    (lambda: cob_odt(10, 16, 1.5), r"seed = 1.5 is out of range"),
+    (lambda: cob_odt(10, 16, 0, tree_seed=-2), r"tree_seed = -2 is out of range"),
+    (lambda: breast_cancer_data(-1), r"seed = -1 is out of range"),
+    (lambda: breast_cancer_data(2**63), r"seed = 9223372036854775808 is out of range"),
+    (lambda: breast_cancer_data(0, test_fraction=np.float32(0)), r"test_fraction = np.float32\(0.0\)"),
+    (lambda: circle_data(10, 0, radius=np.float32(-1)), r"radius = np.float32\(-1.0\)"),
+    (lambda: circle_data(10, 0, noise=float("nan")), r"noise = nan"),
+])
+def test_seeds_and_numbers_are_checked(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_breast_cancer_takes_every_valid_seed_and_keeps_small_seeds_results():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    data = load_breast_cancer()
+    y = np.where(data.target == 0, 1, -1)
+    for seed in (0, 7, 2**32 - 1):  # seeds scikit-learn takes are passed to it unchanged
+        _, _, want, _ = train_test_split(data.data, y, test_size=0.3, random_state=seed, stratify=y)
+        np.testing.assert_array_equal(breast_cancer_data(seed).y_train, want)
+    big = breast_cancer_data(2**40)
+    np.testing.assert_array_equal(big.x_train, breast_cancer_data(2**40).x_train)
+    assert not np.array_equal(big.x_train, breast_cancer_data(2**40 + 1).x_train)
+    assert breast_cancer_data(2**63 - 1).x_test.shape == (171, 30)
+
+
+def test_numpy_scalars_count_as_numbers():
+    np.testing.assert_array_equal(breast_cancer_data(np.int64(3), np.float64(0.3)).x_test,
+                                  breast_cancer_data(3, 0.3).x_test)
+    assert breast_cancer_data(0, np.float32(0.3)).x_test.shape == (171, 30)
+    x1, y1 = circle_data(np.int64(50), np.int64(2), radius=np.float32(0.5), noise=np.float32(0.25))
+    x2, y2 = circle_data(50, 2, radius=0.5, noise=0.25)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    a, b = cob_odt(np.int64(20), 16, np.int64(4), tree_seed=np.int64(5)), cob_odt(20, 16, 4, tree_seed=5)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[2].vectors, b[2].vectors)

@@ -130,3 +130,31 @@ def test_relu_pattern_count():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- regressions from the API audit (U2) ---------------------------------------------------------------
+
+
+def test_numpy_scalars_count_as_numbers():
+    lines = [[1.0, 0.0, 0.1], [0.0, 1.0, -0.2], [1.0, 1.0, 0.0]]
+    assert window_cell_formula(lines, window=np.float32(1.0)) == window_cell_formula(lines)
+    assert len(plane_cells(lines, window=np.int64(2))) == len(plane_cells(lines, window=2.0))
+    assert grid_pattern_count(lines, resolution=np.int64(50)) == grid_pattern_count(lines, resolution=50)
+    mlp = StackedMLP(2, 3, 1)
+    p = mlp.init([0, 1])
+    assert relu_pattern_count(mlp, p, k=np.int64(1), resolution=np.int32(40)) == relu_pattern_count(
+        mlp, p, k=1, resolution=40)
+    normals = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    assert layer_statistics(normals, eps=np.float32(0.2), min_samples=np.int64(2))["clusters"] == \
+        layer_statistics(normals)["clusters"]
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: relu_pattern_count(StackedMLP(2, 3, 1), StackedMLP(2, 3, 1).init([0]), k=1), r"k = 1 is out of range"),
+    (lambda: grid_pattern_count([[1.0, 0.0, 0.0]], resolution=2.5), r"resolution = 2.5"),
+    (lambda: layer_statistics(np.eye(2), eps=0), r"eps = 0"),
+    (lambda: layer_statistics(np.eye(2), min_samples=0), r"min_samples = 0"),
+])
+def test_bad_numbers_name_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

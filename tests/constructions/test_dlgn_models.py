@@ -163,3 +163,39 @@ def test_batched_trainer_trains_dlgn_families(cls, one_thread):
     alone = BatchedTrainer(net, **kwargs).fit(x, y, seeds=[1])
     for name in alone.params_:
         assert torch.allclose(both.params_[name][1], alone.params_[name][0], rtol=1e-10, atol=1e-12)
+
+
+# -- regressions from the API audit (U1, U2, U3) -------------------------------------------------------
+
+
+def test_numpy_scalars_are_numbers():
+    net = StackedDLGN(np.int64(3), np.int64(4), depth=np.int64(2), beta=np.float32(2), init_scale=np.float32(0.5),
+                      bias_init=np.float64(0.25), gating_bias=True)
+    ref = StackedDLGN(3, 4, depth=2, beta=2.0, init_scale=0.5, bias_init=0.25, gating_bias=True)
+    assert net.beta == 2.0 and net.init_scale == 0.5 and net.bias_init == 0.25
+    assert StackedDLGN(3, np.array([4, 2])).widths == (4, 2)
+    assert net.with_beta(np.float64(math.inf)).hard
+    p, q = net.init(np.arange(2)), ref.init([0, 1])
+    assert all(torch.equal(p[k], q[k]) for k in q)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: StackedDLGN(3, 4, depth=2, beta=np.float32("nan")), r"beta = np.float32\(nan\)"),
+    (lambda: StackedDLGN(3, 4, depth=2, init_scale=np.float32(0)), r"init_scale = np.float32\(0.0\)"),
+    (lambda: StackedDLGN(3, 4, depth=2, bias_init=math.inf), r"bias_init = inf"),
+    (lambda: StackedDLGN(3, 4, depth=2).init([-1]), r"seeds\[0\] = -1"),
+    (lambda: StackedDLGNSF(3, 4, depth=2).init([2**64]), r"seeds\[0\] = 18446744073709551616"),
+    (lambda: StackedDLGN(3, 4, depth=2).forward(StackedDLGN(3, 4, depth=2).init([0]), _x(2, 5, 3)),
+     r"x has shape \(2, 5, 3\): expected \(K=1, n, 3\)"),
+])
+def test_bad_numbers_and_seeds_name_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_forward_shares_a_two_dimensional_x(family):
+    net = family(3, [2, 3], value_input="x")
+    p = net.init([0, 1])
+    x = _x(1, 5, 3)[0]
+    torch.testing.assert_close(net.forward(p, x), net.forward(p, x.expand(2, 5, 3)), rtol=0, atol=0)

@@ -271,3 +271,34 @@ def test_bad_inputs_name_the_parameter():
         effective_hyperplanes(object(), p)
     with pytest.raises(ValueError, match="value_input = 'one'"):
         cell_slopes(net, p, np.zeros((1, 2)))
+
+
+# -- regressions from the API audit (U2) ---------------------------------------------------------------
+
+
+def test_numpy_integers_and_floats_count_as_numbers():
+    net = StackedDLGN(3, 4, depth=2)
+    p = net.init([0, 1])
+    np.testing.assert_array_equal(path_values(net, p, k=np.int64(1)), path_values(net, p, k=1))
+    assert one_model(p, np.int32(1))["gw1"].shape == (1, 4, 3)
+    x = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
+    np.testing.assert_array_equal(neuron_jump(net, p, np.int64(2), np.int64(3), x, k=np.int64(1)),
+                                  neuron_jump(net, p, 2, 3, x, k=1))
+    small = StackedDLGN(2, [2, 2], gating_bias=True, bias_init=0.3)
+    q = small.init([0])
+    assert active_path_regions(small, q, window=np.float32(1.0)).count == active_path_regions(small, q).count
+    want = single_path_logistic_gradient(1.0, np.eye(2), np.array([0.5, -0.5]), 1.0, 3.0)
+    np.testing.assert_array_equal(single_path_logistic_gradient(1.0, np.eye(2), np.array([0.5, -0.5]), 1.0,
+                                                                np.float32(3.0)), want)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda net, p: path_values(net, p, k=1.5), r"k = 1.5 is out of range: k must be an integer in \[0, 1\]"),
+    (lambda net, p: path_values(net, p, k=np.int64(2)), r"k = np.int64\(2\) is out of range"),
+    (lambda net, p: neuron_jump(net, p, 1.5, 0, np.zeros((1, 3))), r"layer = 1.5"),
+    (lambda net, p: active_path_regions(net, p, window=np.float64(math.inf)), r"window = np.float64\(inf\)"),
+])
+def test_bad_indices_name_the_parameter(call, match):
+    net = StackedDLGN(3, 2, depth=2)
+    with pytest.raises(ValueError, match=match):
+        call(net, net.init([0, 1]))

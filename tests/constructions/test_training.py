@@ -204,3 +204,107 @@ def test_any_family_plugs_in_and_gd_matches_the_closed_form():
         grad = torch.bmm((torch.bmm(x, w.transpose(1, 2)) - y).transpose(1, 2), x) / x.shape[1]
         w = w - lr * grad
     assert float((tr.params_["w"] - w).abs().max()) <= 1e-12
+
+
+# -- regressions from the API audit (W1, U1, U2, U3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("stop", [{"tol": 1e9}, {"time_budget": 0}])
+def test_an_early_stop_on_a_recording_step_is_recorded_once(stop):
+    mlp = StackedMLP(4, 16, 2)
+    x, y = _data(2, 16, 4)
+    tr = BatchedTrainer(mlp, lr=0.1, steps=1000, check_every=10, record_every=10, **stop).fit(x, y, seeds=[0, 1])
+    assert tr.stopped_by_ == next(iter(stop)) and tr.steps_run_ == 10
+    assert tr.history_["step"].tolist() == [0, 10]
+    for name in ("loss", "weight_norm", "grad_norm"):
+        assert tr.history_[name].shape == (2, 2) and np.all(np.isfinite(tr.history_[name]))
+    np.testing.assert_array_equal(tr.loss_, tr.history_["loss"][-1])
+
+
+def test_an_early_stop_between_recording_steps_appends_one_row():
+    mlp = StackedMLP(2, 8, 1)
+    x, y = _data(2, 10, 2)
+    tr = BatchedTrainer(mlp, lr=0.1, steps=100, tol=1e9, check_every=5, record_every=10).fit(x, y, seeds=[0, 1])
+    assert tr.history_["step"].tolist() == [0, 5] and np.all(np.isfinite(tr.history_["loss"]))
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda mlp, x, y: BatchedTrainer(mlp, optimizer="sgd", batch_size=2, seed=-1), r"seed = -1 "),
+    (lambda mlp, x, y: BatchedTrainer(mlp, seed=1.5), r"seed = 1.5 "),
+    (lambda mlp, x, y: BatchedTrainer(mlp, steps=2).fit(x, y, seeds=[-1, -2]), r"seeds\[0\] = -1 "),
+    (lambda mlp, x, y: BatchedTrainer(mlp, steps=2).fit(x, y, seeds=[0.5, 1.7]), r"seeds\[0\] = 0.5 "),
+    (lambda mlp, x, y: BatchedTrainer(mlp, steps=2).fit(x, y, seeds=3), r"seeds = 3 is not allowed"),
+    (lambda mlp, x, y: mlp.init([2**64]), r"seeds\[0\] = 18446744073709551616 is out of range"),
+    (lambda mlp, x, y: mlp.init([0, [1, 2]]), r"seeds\[1\] = \[1, 2\]"),
+    (lambda mlp, x, y: mlp.init([]), r"seeds = \[\] is empty"),
+])
+def test_seeds_are_integers_in_the_documented_range(call, match):
+    mlp = StackedMLP(2, 4, 1)
+    x, y = _data(2, 6, 2)
+    with pytest.raises(ValueError, match=match):
+        call(mlp, x, y)
+
+
+def test_numpy_integer_seeds_and_settings_count_as_their_values():
+    mlp = StackedMLP(2, 4, 1)
+    x, y = _data(2, 6, 2)
+    plain = BatchedTrainer(mlp, optimizer="sgd", batch_size=3, steps=5, seed=3, lr=0.5).fit(x, y, seeds=[0, 1])
+    numpy = BatchedTrainer(mlp, optimizer="sgd", batch_size=np.int64(3), steps=np.int64(5), seed=np.int64(3),
+                           lr=np.float32(0.5), tol=np.float32(1e-12)).fit(x, y, seeds=np.array([0, 1]))
+    assert _max_diff(plain.params_, numpy.params_) == 0.0
+    assert _max_diff(mlp.init(np.arange(2)), mlp.init([0, 1])) == 0.0
+
+
+def _labels(k, n, value):
+    return torch.full((k, n), value)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda m, x, y, p: BatchedTrainer(m, loss="cross_entropy"), r"loss = 'cross_entropy' .*output_dim = 1"),
+    (lambda m, x, y, p: BatchedTrainer(StackedMLP(4, 8, 1, output_dim=2), steps=2, loss="cross_entropy").fit(
+        x, _labels(8, 16, 5), seeds=range(8)), r"y has labels from 5 to 5: .*\[0, 1\]"),
+    (lambda m, x, y, p: BatchedTrainer(StackedMLP(4, 8, 1, output_dim=2), steps=2, loss="cross_entropy").fit(
+        x, _labels(8, 16, -1), seeds=range(8)), r"y has labels from -1 to -1"),
+    (lambda m, x, y, p: BatchedTrainer(StackedMLP(4, 8, 1, output_dim=2), steps=2, loss="cross_entropy").fit(
+        x, _labels(8, 16, 0.5), seeds=range(8)), r"y has non-integer"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, params={"w0": p["w0"]}), r"missing \['b0', 'b1', 'w1'\]"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, params={**p, "extra": p["w0"]}),
+     r"unexpected \['extra'\]"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, params={**p, "w0": p["w0"][:, :2]}),
+     r"params\['w0'\] has shape \(8, 2, 4\)"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, params=[p]), r"params = list"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, seeds=range(3)),
+     r"seeds = \[0, 1, 2\] has 3 entries, but x has shape \(8, 16, 4\)"),
+    (lambda m, x, y, p: BatchedTrainer(m, steps=2).fit(x, y, params={k: v[:3] for k, v in p.items()}),
+     r"params hold K = 3 models, but x has shape \(8, 16, 4\)"),
+    (lambda m, x, y, p: BatchedTrainer(m, tol=float("nan")), r"tol = nan"),
+    (lambda m, x, y, p: BatchedTrainer(m, tol=0), r"tol = 0"),
+    (lambda m, x, y, p: BatchedTrainer(m, time_budget=-1), r"time_budget = -1"),
+    (lambda m, x, y, p: BatchedTrainer(m, optimizer="adam", betas=(1.5, 0.9)), r"betas\[0\] = 1.5"),
+    (lambda m, x, y, p: BatchedTrainer(m, optimizer="adam", betas=(0.9, -0.1)), r"betas\[1\] = -0.1"),
+    (lambda m, x, y, p: BatchedTrainer(m, optimizer="adam", betas=0.9), r"betas = 0.9"),
+    (lambda m, x, y, p: BatchedTrainer(m, optimizer="adam", eps=0), r"eps = 0"),
+    (lambda m, x, y, p: BatchedTrainer(m, batch_size=2.5), r"batch_size = 2.5"),
+    (lambda m, x, y, p: BatchedTrainer(m, weight_decay="a"), r"weight_decay = 'a'"),
+    (lambda m, x, y, p: BatchedTrainer(m, divergence_cap=float("nan")), r"divergence_cap = nan"),
+    (lambda m, x, y, p: StackedMLP(3, "a", 1), r"width = 'a' is out of range"),
+    (lambda m, x, y, p: StackedMLP(3, None, 1), r"width = None is out of range"),
+    (lambda m, x, y, p: StackedMLP(3, 4, 1, init_scale=float("nan")), r"init_scale = nan"),
+    (lambda m, x, y, p: StackedMLP(3, 4, 1, activation="leaky_relu", negative_slope="a"), r"negative_slope = 'a'"),
+    (lambda m, x, y, p: m.forward(p, x[:3]), r"x has shape \(3, 16, 4\): expected \(K=8, n, 4\)"),
+    (lambda m, x, y, p: m.forward(p, x[0, :, :2]), r"x has shape \(16, 2\)"),
+])
+def test_trainer_and_mlp_errors_name_the_argument(call, match):
+    mlp = StackedMLP(4, 8, 1)
+    x, y = _data(8, 16, 4)
+    with pytest.raises(ValueError, match=match):
+        call(mlp, x, y, mlp.init(range(8)))
+
+
+def test_forward_shares_a_two_dimensional_x_among_the_models():
+    mlp = StackedMLP(3, 8, 2)
+    params = mlp.init([0, 1, 2])
+    x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(mlp.forward(params, x), mlp.forward(params, x.expand(3, 5, 3)), rtol=0, atol=0)
+    pre = mlp.preactivations(params, x.numpy())
+    assert len(pre) == 2 and pre[0].shape == (3, 5, 8)
