@@ -15,12 +15,13 @@ N. J. Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., SIAM 20
 
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 
 import numpy as np
 import scipy.sparse as sparse
 
-__all__ = ["ExactSparse", "evaluate_filtered", "float_with_error_bounds"]
+__all__ = ["ExactSparse", "evaluate_filtered", "float_with_error_bounds", "local_affine_filtered", "to_fraction"]
 
 _U = 2.0**-53  # unit roundoff of float64
 _SAFETY = 1.01  # covers the few roundings made while computing the bound itself
@@ -47,7 +48,7 @@ class ExactSparse:
     @classmethod
     def from_coo(cls, rows, cols, values, shape) -> ExactSparse:
         vals = np.empty(len(values), dtype=object)
-        vals[:] = [v if isinstance(v, Fraction) else Fraction(v) for v in values]
+        vals[:] = [v if isinstance(v, Fraction) else to_fraction(v, "values") for v in values]
         pos = np.arange(1, len(vals) + 1, dtype=np.float64)
         pattern = sparse.csr_matrix((pos, (np.asarray(rows), np.asarray(cols))), shape=shape)
         return cls._canonical(pattern, vals)
@@ -104,6 +105,40 @@ class ExactSparse:
     @classmethod
     def block_diag(cls, parts: list) -> ExactSparse:
         return cls._combine(parts, lambda m: sparse.block_diag(m, format="csr"))
+
+
+def to_fraction(value, name: str = "x") -> Fraction:
+    """The exact rational value of a finite real number.
+
+    Ints and Fractions (and other Rationals, NumPy integers included) are taken as they are,
+    floats of every width (float16 to longdouble) at the exact binary value they hold.
+
+    Parameters
+    ----------
+    value : int, Fraction, float or NumPy scalar
+    name : str
+        How the value is named in the error message.
+
+    Raises
+    ------
+    ValueError
+        For NaN, infinities, booleans and anything that is not a real number.
+
+    Examples
+    --------
+    >>> to_fraction(np.float32(0.1))
+    Fraction(13421773, 134217728)
+    >>> to_fraction(3), to_fraction(0.5)
+    (Fraction(3, 1), Fraction(1, 2))
+    """
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, numbers.Rational) and not isinstance(value, (bool, np.bool_)):
+        return Fraction(int(value.numerator), int(value.denominator))
+    if isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return Fraction(*(value.as_integer_ratio()))
+    raise ValueError(f"{name} = {value!r} is not allowed: exact arithmetic needs finite real numbers "
+                     "(ints, Fractions or floats)")
 
 
 def _gamma(m: np.ndarray | int) -> np.ndarray:
@@ -182,9 +217,11 @@ class _ExactLayers:
         return self._cache[key]
 
 
-def _point_exact(layers: _ExactLayers, point: list[Fraction], inactive: list[np.ndarray],
-                 n_layers: int, output_dim: int) -> list[Fraction]:
-    """Exact outputs at one point, evaluating only the needed, possibly active units."""
+def _needed_units(layers: _ExactLayers, inactive: list[np.ndarray], n_layers: int, output_dim: int) -> list:
+    """Per layer, the units that a needed unit of the next layer reads and that are not certified inactive.
+
+    All outputs are needed; every other unit contributes exactly 0 to them at this point.
+    """
     needed = [None] * (n_layers + 1)
     needed[n_layers] = np.arange(output_dim)
     for layer in range(n_layers, 0, -1):
@@ -197,6 +234,13 @@ def _point_exact(layers: _ExactLayers, point: list[Fraction], inactive: list[np.
         else:
             cols = np.empty(0, dtype=np.int64)
         needed[layer - 1] = cols[~inactive[layer - 1][cols]]
+    return needed
+
+
+def _point_exact(layers: _ExactLayers, point: list[Fraction], inactive: list[np.ndarray],
+                 n_layers: int, output_dim: int) -> list[Fraction]:
+    """Exact outputs at one point, evaluating only the needed, possibly active units."""
+    needed = _needed_units(layers, inactive, n_layers, output_dim)
     values: dict[int, Fraction] = {i: v for i, v in enumerate(point) if v}
     for layer in range(n_layers + 1):
         new: dict[int, Fraction] = {}
@@ -222,13 +266,18 @@ def _point_exact(layers: _ExactLayers, point: list[Fraction], inactive: list[np.
     return [values.get(j, Fraction(0)) for j in range(output_dim)]
 
 
+def _float_points(pts_q: list[list[Fraction]], input_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """float64 points and bounds on their distance to the exact ones (0 where a coordinate is a float)."""
+    pts_f = np.array([[float(v) for v in row] for row in pts_q], dtype=np.float64).reshape(-1, input_dim)
+    input_error = np.array([[0.0 if Fraction(float(v)) == v else _U * abs(float(v)) + 1e-300 for v in row]
+                            for row in pts_q]).reshape(-1, input_dim)
+    return pts_f, input_error
+
+
 def evaluate_filtered(net, points: np.ndarray) -> np.ndarray:
     """Exact outputs (object array of Fractions, (N, output_dim)) by filtered evaluation."""
-    pts_q = [[v if isinstance(v, Fraction) else Fraction(v) for v in row] for row in np.asarray(points, dtype=object)]
-    pts_f = np.array([[float(v) for v in row] for row in pts_q], dtype=np.float64).reshape(-1, net.input_dim)
-    # exact when the coordinate is a float; otherwise it was rounded once
-    input_error = np.array([[0.0 if Fraction(float(v)) == v else _U * abs(float(v)) + 1e-300 for v in row]
-                            for row in pts_q]).reshape(-1, net.input_dim)
+    pts_q = [[to_fraction(v) for v in row] for row in np.asarray(points, dtype=object)]
+    pts_f, input_error = _float_points(pts_q, net.input_dim)
     layers = _ExactLayers(net)
     plan = _BoundPlan(net)
     out = np.empty((len(pts_q), net.output_dim), dtype=object)
@@ -241,3 +290,62 @@ def evaluate_filtered(net, points: np.ndarray) -> np.ndarray:
             inactive = [m[:, i - start] for m in masks]
             out[i] = _point_exact(layers, pts_q[i], inactive, net.depth, net.output_dim)
     return out
+
+
+def _affine_unit(weights: dict[int, Fraction], bias: Fraction, values: dict, maps: dict):
+    """Exact pre-activation of one unit and the affine map it equals near the point.
+
+    The map is (slope, offset) with the slope as {input coordinate: nonzero coefficient}.
+    """
+    total, slope, offset = bias, {}, bias
+    for c, w in weights.items():
+        x = values.get(c)
+        if x is None:
+            continue  # an inactive input: exactly 0 on the whole linear region
+        total += w * x
+        g, o = maps[c]
+        for k, gk in g.items():
+            slope[k] = slope.get(k, 0) + w * gk
+        offset += w * o
+    return total, slope, offset
+
+
+def local_affine_filtered(net, point: list[Fraction]) -> tuple[np.ndarray, np.ndarray]:
+    """The exact affine map (A, c) that `net` equals on the linear region of `point`.
+
+    Hidden units certified inactive by the float pass with error bounds, and units no output
+    depends on, contribute 0; the others are decided (active iff pre-activation > 0) and
+    combined in rational arithmetic, row by row, so no layer is ever densified.
+
+    Parameters
+    ----------
+    net : ReluNet
+    point : list of Fraction, length input_dim
+
+    Returns
+    -------
+    A : numpy.ndarray of Fraction, shape (output_dim, input_dim)
+    c : numpy.ndarray of Fraction, shape (output_dim,)
+    """
+    pts_f, input_error = _float_points([point], net.input_dim)
+    inactive = [z[:, 0] + e[:, 0] < 0 for z, e in float_with_error_bounds(net, pts_f, input_error)]
+    layers = _ExactLayers(net)
+    needed = _needed_units(layers, inactive, net.depth, net.output_dim)
+    values = dict(enumerate(point))
+    maps = {i: ({i: Fraction(1)}, Fraction(0)) for i in range(net.input_dim)}
+    for layer in range(net.depth + 1):
+        new_values, new_maps = {}, {}
+        for j in needed[layer]:
+            weights, bias = layers.row(layer, int(j))
+            total, slope, offset = _affine_unit(weights, bias, values, maps)
+            if layer == net.depth or total > 0:
+                new_values[int(j)], new_maps[int(j)] = total, (slope, offset)
+        values, maps = new_values, new_maps
+    a = np.empty((net.output_dim, net.input_dim), dtype=object)
+    a.fill(Fraction(0))
+    c = np.empty(net.output_dim, dtype=object)
+    for j in range(net.output_dim):
+        slope, c[j] = maps[j]
+        for k, gk in slope.items():
+            a[j, k] = Fraction(gk)
+    return a, c

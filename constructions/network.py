@@ -18,7 +18,7 @@ ReLU neural networks", Neural Networks 108 (2018), Section 2 (network calculus).
 
 from __future__ import annotations
 
-import math
+import functools
 import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from numbers import Rational
 import numpy as np
 import scipy.sparse as sparse
 
+from .exact import to_fraction
 from .validation import check_int, check_real
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
 
 _CHUNK = 1 << 13  # rows per block; larger blocks fall out of cache (see benchmarks/)
 _DENSE_EXACT_LIMIT = 4_000_000  # weight entries above which exact_layers() refuses to densify
+_OVERFLOW = ("a weight or bias exceeds float64's range (about 1.8e308): the construction's parameters "
+             "(a bound, a scale) are too large for a float64 network")
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def _to_exact(a) -> np.ndarray:
     arr = np.asarray(a, dtype=object)
     out = np.empty(arr.shape, dtype=object)
     for idx, v in np.ndenumerate(arr):
-        out[idx] = Fraction(v) if not isinstance(v, Fraction) else v
+        out[idx] = v if isinstance(v, Fraction) else to_fraction(v, "a weight")
     return out
 
 
@@ -126,9 +129,74 @@ def _to_float(a):
         try:
             arr = np.vectorize(float, otypes=[np.float64])(arr) if arr.size else arr.astype(float)
         except OverflowError:
-            raise ValueError("a weight or bias exceeds float64's range (about 1.8e308): the construction's "
-                             "parameters (a bound, a scale) are too large for a float64 network") from None
+            raise ValueError(_OVERFLOW) from None
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _check_finite(weights: Sequence, biases: Sequence) -> None:
+    """Raise the overflow error when a float64 weight or bias is inf or NaN.
+
+    The calculus checks its coefficients, so a non-finite entry in a built net can only come
+    from float64 overflow of finite parts (inf, or inf - inf).
+    """
+    for w, b in zip(weights, biases):
+        if not (np.all(np.isfinite(w.data if sparse.issparse(w) else w)) and np.all(np.isfinite(b))):
+            raise ValueError(_OVERFLOW)
+
+
+def _holds_reals(arr) -> bool:
+    """True for sparse, boolean, integer and float arrays and object arrays of real numbers."""
+    if sparse.issparse(arr) or arr.dtype.kind in "biuf":
+        return True
+    return arr.dtype == object and all(isinstance(v, numbers.Real) for v in arr.flat)
+
+
+def _layer_pair(i: int, layer) -> tuple:
+    """layers[i] as a pair (W, b) of arrays of real numbers (W may be a scipy.sparse matrix)."""
+    if not (isinstance(layer, (tuple, list)) and len(layer) == 2):
+        raise ValueError(f"layers[{i}] = {_short(layer)} is not allowed: each layer must be a pair (W, b)")
+    w, b = layer
+    w_obj = w if sparse.issparse(w) else np.atleast_2d(_as_array(w))
+    b_obj = np.atleast_1d(_as_array(b))
+    for label, arr in (("W", w_obj), ("b", b_obj)):
+        if not _holds_reals(arr):
+            raise ValueError(f"layers[{i}]: {label} = {_short(arr.tolist())} is not allowed: W and b must be "
+                             "arrays of real numbers")
+    return w_obj, b_obj
+
+
+def _detached(x):
+    """A torch tensor's values (detached, on the CPU); anything else as it is."""
+    if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
+        return x.detach().cpu()
+    return x
+
+
+def _entries(x) -> np.ndarray:
+    """`x` as an array whose entries keep their exact value.
+
+    Python ints and Fractions stay objects; NumPy float arrays stay as they are, since
+    ``astype(object)`` would round longdouble entries to Python floats.
+    """
+    x = _detached(x)
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f":
+        return np.asarray(x)
+    return np.asarray(x, dtype=object)
+
+
+def _short(value) -> str:
+    """repr(value), cut to 60 characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _builds_net(fn):
+    """Run a calculus operation without numpy's overflow warnings: `_from_parts` raises for them."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 class ReluNet:
@@ -155,13 +223,14 @@ class ReluNet:
     """
 
     def __init__(self, layers: Sequence[tuple], name: str | None = None):
+        if not isinstance(layers, Sequence) or isinstance(layers, str):
+            raise ValueError(f"layers = {_short(layers)} is not allowed: layers must be a list of (W, b) pairs")
         if len(layers) == 0:
             raise ValueError("layers = [] is empty: a ReluNet needs at least one affine layer")
         weights, biases, exact = [], [], []
         keep_exact = True
-        for i, (w, b) in enumerate(layers):
-            w_obj = w if sparse.issparse(w) else np.atleast_2d(_as_array(w))
-            b_obj = np.atleast_1d(_as_array(b))
+        for i, layer in enumerate(layers):
+            w_obj, b_obj = _layer_pair(i, layer)
             if w_obj.ndim != 2 or b_obj.ndim != 1 or b_obj.shape[0] != w_obj.shape[0]:
                 raise ValueError(
                     f"layers[{i}]: W has shape {w_obj.shape} and b has shape {b_obj.shape}; "
@@ -191,10 +260,14 @@ class ReluNet:
     # -- construction helpers -------------------------------------------------------------
     @classmethod
     def _from_parts(cls, parts: list[tuple], exact: bool, name: str) -> ReluNet:
-        """Build from (W, b) parts that are Fraction object arrays when `exact`, else floats."""
+        """Build from (W, b) parts that are Fraction object arrays when `exact`, else floats.
+
+        Raises ValueError when a float64 weight overflows (the parts are checked to be finite).
+        """
         net = cls.__new__(cls)
         net.weights = tuple(_to_float(w) for w, _ in parts)
         net.biases = tuple(_to_float(b) for _, b in parts)
+        _check_finite(net.weights, net.biases)
         net._exact = tuple((np.asarray(w, dtype=object), np.asarray(b, dtype=object))
                            for w, b in parts) if exact else None
         net._exact_rows = None
@@ -295,10 +368,17 @@ class ReluNet:
 
     # -- evaluation -------------------------------------------------------------------------
     def _as_points(self, x) -> tuple[np.ndarray, bool]:
-        arr = np.asarray(x, dtype=np.float64)
-        flat = arr.ndim == 1 and self.input_dim == 1
+        """Points as a float64 array (..., input_dim), and whether the input axis was added."""
+        try:
+            raw = np.asarray(_detached(x))
+            arr = raw.astype(np.float64) if raw.dtype.kind in "biufO" and _holds_reals(raw) else None
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None:
+            raise ValueError(f"x = {_short(x)} is not allowed: x must be an array of real numbers")
+        flat = arr.ndim <= 1 and self.input_dim == 1
         if flat:
-            arr = arr[:, None]
+            arr = arr[..., None]
         if arr.ndim == 0 or arr.shape[-1] != self.input_dim:
             raise ValueError(
                 f"x has shape {np.shape(x)}: expected (..., {self.input_dim})"
@@ -309,8 +389,10 @@ class ReluNet:
     def __call__(self, x) -> np.ndarray:
         """Evaluate in float64 on points of shape (..., input_dim) -> (..., output_dim).
 
-        A 1-D array is accepted when input_dim is 1; the result is then 1-D when output_dim
-        is 1 as well.
+        When input_dim is 1, a 1-D array of N points or a single number is accepted as well:
+        the result then has shape (N, output_dim) or (output_dim,), with the output axis
+        dropped when output_dim is 1 too (shape (N,) or a 0-d array).  Torch tensors are read
+        as values (detached); use `to_module` for a differentiable net.
         """
         arr, flat = self._as_points(x)
         lead = arr.shape[:-1]
@@ -341,7 +423,10 @@ class ReluNet:
         Parameters
         ----------
         x : array_like of shape (N, input_dim)
-            Points; floats are taken at their exact (dyadic) value, Fractions as they are.
+            Points (one point of shape (input_dim,); when input_dim is 1 also N numbers of
+            shape (N,), or a single number).  Floats of any width (NumPy's float32 and
+            longdouble included) are taken at their exact binary value, ints and Fractions
+            as they are; torch tensors are read as values.
         arithmetic : {"rational", "mpmath"}
         dps : int
             Decimal digits for ``arithmetic="mpmath"``.
@@ -360,25 +445,15 @@ class ReluNet:
         others, back from the outputs, are evaluated exactly.  The result is the same as the
         full exact evaluation (tested), at a cost that follows the active units.
         """
-        pts = np.asarray(x, dtype=object)
-        if pts.ndim == 0 and self.input_dim == 1:
-            pts = pts.reshape(1, 1)
-        if pts.ndim == 1:
-            pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
-        if pts.ndim != 2 or pts.shape[-1] != self.input_dim:
-            raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
-        if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in pts.flat):
-            raise ValueError("x has entries that are not finite real numbers: exact evaluation needs finite "
-                             "floats, ints or Fractions")
+        pts = self._exact_points(x)
         if arithmetic == "mpmath":
             check_int("dps", dps, 1)
-        if arithmetic == "rational" and (self.is_sparse or max(self.widths, default=0) > 256
-                                         or self._exact_rows is not None):
+        if arithmetic == "rational" and self._row_wise:
             from .exact import evaluate_filtered
 
             return evaluate_filtered(self, pts)
         if arithmetic == "rational":
-            convert = Fraction
+            convert = None  # the points are Fractions already
             layers = self.exact_layers()
             zero = Fraction(0)
         elif arithmetic == "mpmath":
@@ -395,12 +470,35 @@ class ReluNet:
             zero = ctx.mpf(0)
         else:
             raise ValueError(f"arithmetic = {arithmetic!r} is not allowed: use 'rational' or 'mpmath'")
-        h = np.vectorize(convert, otypes=[object])(pts)
+        h = pts if convert is None else np.vectorize(convert, otypes=[object])(pts)
         for w, b in layers[:-1]:
             h = h.dot(w.T) + b
             h = np.where(h > 0, h, zero)
         w, b = layers[-1]
         return h.dot(w.T) + b
+
+    @property
+    def _row_wise(self) -> bool:
+        """Whether exact work goes unit by unit (sparse, wide or exact-sparse nets), not densified."""
+        return self.is_sparse or max(self.widths, default=0) > 256 or self._exact_rows is not None
+
+    def _exact_points(self, x) -> np.ndarray:
+        """Points as an (N, input_dim) object array of Fractions (the exact value of each entry)."""
+        pts = _entries(x)
+        if pts.ndim == 0 and self.input_dim == 1:
+            pts = pts.reshape(1, 1)
+        if pts.ndim == 1:
+            pts = pts[:, None] if self.input_dim == 1 else pts[None, :]
+        if pts.ndim != 2 or pts.shape[-1] != self.input_dim:
+            raise ValueError(f"x has shape {pts.shape}: expected (N, {self.input_dim})")
+        out = np.empty(pts.shape, dtype=object)
+        try:
+            for idx, v in np.ndenumerate(pts):
+                out[idx] = to_fraction(v)
+        except ValueError:
+            raise ValueError(f"x has entries that are not finite real numbers ({_short(v)}): exact evaluation "
+                             "needs finite floats (of any width), ints or Fractions") from None
+        return out
 
     def activation_pattern(self, x) -> list[np.ndarray]:
         """Which hidden units are active (pre-activation > 0) at each point, layer by layer."""
@@ -419,11 +517,20 @@ class ReluNet:
         The region is fixed by the activation pattern at `point`, decided in exact
         arithmetic.  Returns object arrays of Fractions: A of shape (output_dim, input_dim)
         and c of shape (output_dim,).
+
+        Coordinates may be ints, Fractions or floats of any width (taken at their exact value).
+        Sparse and wide nets are handled unit by unit (only the units the outputs depend on
+        and that are not certified inactive are decided exactly), so no layer is densified.
         """
-        p = np.asarray([Fraction(v) if not isinstance(v, Fraction) else v
-                        for v in np.asarray(point, dtype=object).reshape(-1)], dtype=object)
-        if p.shape[0] != self.input_dim:
-            raise ValueError(f"point has {p.shape[0]} coordinates: expected {self.input_dim}")
+        coords = _entries(point).reshape(-1)
+        if coords.shape[0] != self.input_dim:
+            raise ValueError(f"point has {coords.shape[0]} coordinates: expected {self.input_dim}")
+        p = np.empty(self.input_dim, dtype=object)
+        p[:] = [to_fraction(v, f"point[{i}]") for i, v in enumerate(coords)]
+        if self._row_wise:
+            from .exact import local_affine_filtered
+
+            return local_affine_filtered(self, list(p))
         a = np.eye(self.input_dim, dtype=int).astype(object) * Fraction(1)
         c = np.zeros(self.input_dim, dtype=object) * Fraction(1)
         h = p
@@ -473,11 +580,19 @@ class ReluNet:
 
     @classmethod
     def from_module(cls, module, name: str | None = None) -> ReluNet:
-        """Read a ReluNet back from a Sequential of Linear (or SparseLinear) and ReLU layers (float64)."""
+        """Read a ReluNet back from a Sequential of Linear (or SparseLinear) and ReLU layers (float64).
+
+        A single Linear (or SparseLinear) module is read as a net without hidden layers.
+        """
         import torch
 
         from .sparse_linear import SparseLinear
 
+        if isinstance(module, (torch.nn.Linear, SparseLinear)):
+            module = [module]
+        elif not isinstance(module, Iterable):
+            raise ValueError(f"module is a {type(module).__name__}: expected a torch.nn.Sequential of Linear "
+                             "and ReLU layers, or a single Linear")
         layers, expect_linear = [], True
         for i, mod in enumerate(module):
             if isinstance(mod, SparseLinear) and expect_linear:
@@ -496,15 +611,23 @@ class ReluNet:
                     f"module[{i}] is {type(mod).__name__}: expected Linear and ReLU alternating, "
                     "starting and ending with Linear"
                 )
+        if not layers:
+            raise ValueError("module has no layers: a ReluNet needs at least one Linear layer")
         if expect_linear:
             raise ValueError("module ends with ReLU: the output layer must be Linear")
         return cls(layers, name=name)
 
     # -- operator sugar ---------------------------------------------------------------------
     def __add__(self, other: ReluNet) -> ReluNet:
+        """f + g for nets of equal input and output dimension (see :func:`linear_combination`)."""
+        if not isinstance(other, ReluNet):
+            return NotImplemented  # Python raises "unsupported operand type(s) for +"
         return linear_combination([1, 1], [self, other])
 
     def __sub__(self, other: ReluNet) -> ReluNet:
+        """f - g for nets of equal input and output dimension (see :func:`linear_combination`)."""
+        if not isinstance(other, ReluNet):
+            return NotImplemented
         return linear_combination([1, -1], [self, other])
 
     def __neg__(self) -> ReluNet:
@@ -518,11 +641,15 @@ class ReluNet:
 
     __rmul__ = __mul__
 
+    @_builds_net
     def scale(self, c) -> ReluNet:
-        """The net c * f (the output layer is multiplied by c)."""
-        check_real("c", c)
-        exact = self.has_rational_weights and isinstance(c, (int, Rational))
-        cc = Fraction(c) if exact else float(c)
+        """The net c * f (the output layer is multiplied by c).
+
+        Raises ValueError for c that is not a finite real number, and when a scaled weight
+        exceeds float64's range.
+        """
+        exact = self.has_rational_weights and _is_rational(c)
+        cc = _coefficient("c", c, exact)
         parts = self._parts(exact)
         w, b = parts[-1]
         parts[-1] = (w * cc, b * cc)
@@ -542,6 +669,45 @@ def _is_count(value, minimum: int) -> bool:
         return not isinstance(value, bool) and int(value) == value and value >= minimum
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _as_list(name: str, values) -> list:
+    """`values` as a list, or a TypeError naming the parameter when it is not a sequence."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} = {_short(values)} is not allowed: {name} must be a sequence")
+    return list(values)
+
+
+def _is_rational(c) -> bool:
+    """True for ints, Fractions and NumPy integers (not booleans): coefficients kept exact."""
+    return isinstance(c, Rational) and not isinstance(c, bool)
+
+
+def _coefficient(name: str, c, exact: bool):
+    """A coefficient as a Fraction (`exact`) or a float, if it is a finite real number.
+
+    Ints and Fractions of any size are allowed; a float path that cannot hold one raises.
+    """
+    if not _is_rational(c):
+        check_real(name, c)
+    if exact:
+        return to_fraction(c, name)
+    try:
+        return float(c)
+    except OverflowError:
+        raise ValueError(f"{name} = {_short(c)} is out of range: it exceeds float64's range (about 1.8e308)") from None
+
+
+def _check_net(name: str, net) -> None:
+    """TypeError unless `net` is a ReluNet."""
+    if not isinstance(net, ReluNet):
+        raise TypeError(f"{name} is a {type(net).__name__}: expected a ReluNet")
+
+
+def _check_nets(name: str, nets: Sequence) -> None:
+    """TypeError unless every entry of `nets` is a ReluNet."""
+    for i, net in enumerate(nets):
+        _check_net(f"{name}[{i}]", net)
 
 
 def _all_exact(nets: Iterable[ReluNet]) -> bool:
@@ -651,6 +817,7 @@ def identity_net(dim: int, depth: int) -> ReluNet:
     return ReluNet._from_parts(parts, True, f"id{dim}^{depth}")
 
 
+@_builds_net
 def compose(outer: ReluNet, inner: ReluNet) -> ReluNet:
     """The composition outer ∘ inner.
 
@@ -662,6 +829,8 @@ def compose(outer: ReluNet, inner: ReluNet) -> ReluNet:
     >>> compose(absolute_value(), neg)(np.array([-2.0, 3.0])).tolist()
     [2.0, 3.0]
     """
+    _check_net("outer", outer)
+    _check_net("inner", inner)
     if outer.input_dim != inner.output_dim:
         raise ValueError(
             f"outer.input_dim = {outer.input_dim} does not match inner.output_dim = "
@@ -680,6 +849,7 @@ def deepen(net: ReluNet, depth: int) -> ReluNet:
 
     Each added layer has 2 * output_dim units (x = sigma(x) - sigma(-x)).
     """
+    _check_net("net", net)
     if not _is_count(depth, net.depth):
         raise ValueError(
             f"depth = {depth} is out of range: depth must be an integer >= net.depth = {net.depth}"
@@ -689,6 +859,7 @@ def deepen(net: ReluNet, depth: int) -> ReluNet:
     return compose(identity_net(net.output_dim, depth - net.depth), net)
 
 
+@_builds_net
 def parallel(*nets: ReluNet, shared_input: bool = True) -> ReluNet:
     """Stack nets side by side: x -> (f_1(x), ..., f_k(x)).
 
@@ -702,6 +873,7 @@ def parallel(*nets: ReluNet, shared_input: bool = True) -> ReluNet:
     """
     if not nets:
         raise ValueError("nets = () is empty: parallel needs at least one net")
+    _check_nets("nets", nets)
     if shared_input and len({n.input_dim for n in nets}) > 1:
         dims = [n.input_dim for n in nets]
         raise ValueError(f"input dims {dims} differ: parallel with shared_input needs equal ones")
@@ -719,27 +891,35 @@ def parallel(*nets: ReluNet, shared_input: bool = True) -> ReluNet:
     return ReluNet._from_parts(layers, exact, name)
 
 
+@_builds_net
 def linear_combination(coefficients: Sequence, nets: Sequence[ReluNet]) -> ReluNet:
     """x -> sum_i c_i f_i(x) for nets of equal input and output dimension.
+
+    The coefficients must be finite real numbers; with ints and Fractions on nets with rational
+    weights the result is exact too.  Raises ValueError when a combined weight exceeds
+    float64's range.
 
     >>> from relunet.constructions.primitives import absolute_value
     >>> f = linear_combination([2, -1], [absolute_value(), affine_net([[1]])])
     >>> f(np.array([-1.0, 3.0])).tolist()
     [3.0, 3.0]
     """
+    coefficients, nets = _as_list("coefficients", coefficients), _as_list("nets", nets)
     if len(coefficients) != len(nets) or not nets:
         raise ValueError(
             f"coefficients has {len(coefficients)} entries and nets {len(nets)}: "
             "they must match and be non-empty"
         )
+    _check_nets("nets", nets)
     outs = {n.output_dim for n in nets}
     if len(outs) > 1:
         raise ValueError(f"output dims {sorted(outs)} differ: a linear combination needs equal ones")
+    for i, c in enumerate(coefficients):
+        _coefficient(f"coefficients[{i}]", c, False)
     stacked = parallel(*nets)
-    exact = stacked.has_rational_weights and all(
-        isinstance(c, (int, Rational)) and not isinstance(c, bool) for c in coefficients)
+    exact = stacked.has_rational_weights and all(_is_rational(c) for c in coefficients)
     k = nets[0].output_dim
-    coeffs = [Fraction(c) if exact else float(c) for c in coefficients]
+    coeffs = [_coefficient(f"coefficients[{i}]", c, exact) for i, c in enumerate(coefficients)]
     combine = np.hstack([_eye(k, exact) * c for c in coeffs])
     parts = stacked._parts(exact)
     w, b = parts[-1]

@@ -15,12 +15,14 @@ localized deep learning", Front. Appl. Math. Stat. 4 (2018): the cube bump.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from numbers import Rational, Real
 
 import numpy as np
 
+from .exact import to_fraction
 from .network import ReluNet, affine_net, compose, identity_net, parallel
 from .validation import check_int
 
@@ -45,12 +47,18 @@ F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 
 
 def _rational(name: str, value, positive: bool = False, nonnegative: bool = False) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, (Real, Fraction)):
+    """`value` as an exact Fraction: ints and Rationals as they are, floats of any width (NumPy's
+    float32 and longdouble included) at the exact binary value they hold."""
+    if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} = {value!r} is not a real number")
-    if not np.isfinite(float(value)):
+    if isinstance(value, (Rational, float, np.floating)):
+        if not (isinstance(value, Rational) or np.isfinite(value)):
+            raise ValueError(f"{name} = {value} is out of range: {name} must be finite")
+        v = to_fraction(value, name)
+    elif math.isfinite(value):  # another Real type: through float64
+        v = Fraction(float(value))
+    else:
         raise ValueError(f"{name} = {value} is out of range: {name} must be finite")
-    # Fraction takes ints and Rationals exactly; other reals (numpy floats) at their exact binary value
-    v = Fraction(value) if isinstance(value, Rational) else Fraction(float(value))
     if positive and v <= 0:
         raise ValueError(f"{name} = {value} is out of range: {name} must be > 0")
     if nonnegative and v < 0:

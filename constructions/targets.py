@@ -9,6 +9,10 @@ a worst point inside a linear region of a ReLU net.
 
 from __future__ import annotations
 
+import builtins
+import functools
+import math
+import types
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import cached_property
@@ -16,9 +20,21 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from .exact import to_fraction
+from .validation import check_int
+
 __all__ = ["Target", "monomial", "product_target", "square_target"]
 
-_TORCH_FUNCS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "atan2", "sign")
+# numpy functions that sympy's NumPyPrinter emits for elementwise expressions, and their torch
+# counterparts (same semantics: numpy.mod and torch.remainder both take the divisor's sign,
+# numpy.sinc and torch.sinc are both the normalised sinc)
+_TORCH_SAME = ("arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "ceil", "cos", "cosh",
+               "exp", "exp2", "expm1", "floor", "hypot", "isinf", "isnan", "log", "log10", "log1p", "log2",
+               "logaddexp", "logaddexp2", "sign", "sin", "sinc", "sinh", "sqrt", "tan", "tanh", "maximum",
+               "minimum", "logical_not")
+_TORCH_RENAMED = {"mod": "remainder", "equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le",
+                  "greater": "gt", "greater_equal": "ge"}
+_CONSTANTS = {"pi": math.pi, "e": math.e, "euler_gamma": float(sp.EulerGamma), "nan": math.nan, "inf": math.inf}
 
 
 class Target:
@@ -42,9 +58,7 @@ class Target:
     """
 
     def __init__(self, expr, dim: int, name: str | None = None):
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"dim = {dim!r} is out of range: dim must be an integer >= 1")
-        self.dim = int(dim)
+        self.dim = check_int("dim", dim, 1)
         self.symbols = self._symbols(self.dim)
         local = {s.name: s for s in self.symbols}
         if self.dim == 1:
@@ -80,11 +94,19 @@ class Target:
 
     @cached_property
     def _torch(self):
-        import torch
+        from sympy.printing.numpy import NumPyPrinter
 
-        mapping = {name: getattr(torch, name) for name in _TORCH_FUNCS}
-        mapping["Abs"] = torch.abs
-        return sp.lambdify(self.symbols, self.expr, modules=[mapping, "math"])
+        namespace = _torch_namespace()
+        # numpy's printer, so that Piecewise, Max, sign, ... print as array functions, not Python
+        # conditionals or math.*; the namespace gives those names their torch counterparts
+        printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True,
+                                "allow_unknown_functions": True, "user_functions": {}})
+        fn = sp.lambdify(self.symbols, self.expr, modules=[namespace], printer=printer)
+        unknown = sorted(set(fn.__code__.co_names) - set(namespace) - set(dir(builtins)))
+        if unknown:
+            raise ValueError(f"expr = {self.expr} uses {', '.join(unknown)}, which Target.torch cannot evaluate "
+                             "in torch: use elementary functions, Min, Max, Abs, sign, floor, Mod or Piecewise")
+        return fn
 
     @cached_property
     def _mpmath(self):
@@ -103,7 +125,11 @@ class Target:
         return np.broadcast_to(np.asarray(self._numpy(*cols), dtype=np.float64), lead).copy()
 
     def torch(self, x):
-        """Evaluate on a torch tensor of shape (N, d) (differentiable); returns shape (N,)."""
+        """Evaluate on a torch tensor of shape (N, d) (differentiable); returns shape (N,).
+
+        Supports the functions that `numpy` does (elementary functions, Min, Max, Abs, sign,
+        floor, ceiling, Mod, Heaviside, Piecewise, ...) through their torch counterparts.
+        """
         import torch
 
         cols, lead = self._columns(x)
@@ -115,9 +141,10 @@ class Target:
     def exact(self, point: Sequence, dps: int = 50):
         """Evaluate at one point exactly: a Fraction for rational polynomials, else mpmath.
 
-        Coordinates may be Fractions, ints or floats (taken at their exact dyadic value).
+        Coordinates may be Fractions, ints or floats of any width (taken at their exact binary
+        value).
         """
-        coords = [Fraction(v) if not isinstance(v, Fraction) else v for v in point]
+        coords = [to_fraction(v, f"point[{i}]") for i, v in enumerate(point)]
         if len(coords) != self.dim:
             raise ValueError(f"point has {len(coords)} coordinates: expected {self.dim}")
         if self.is_rational_polynomial:
@@ -157,9 +184,66 @@ def monomial(exponents: Sequence[int]) -> Target:
     >>> monomial([2, 1]).exact([Fraction(1, 2), 3])
     Fraction(3, 4)
     """
-    exps = [int(a) for a in exponents]
-    if not exps or any(a < 0 for a in exps):
-        raise ValueError(f"exponents = {list(exponents)} must be a non-empty list of integers >= 0")
+    if isinstance(exponents, (str, bytes)) or not isinstance(exponents, (Sequence, np.ndarray)):
+        raise ValueError(f"exponents = {exponents!r} is not allowed: give a list of integers >= 0, one per variable")
+    exps = [check_int(f"exponents[{i}]", a, 0) for i, a in enumerate(exponents)]
+    if not exps:
+        raise ValueError(f"exponents = {list(exponents)} is empty: give one integer >= 0 per variable")
     syms = Target._symbols(len(exps))
     expr = sp.Mul(*[s**a for s, a in zip(syms, exps)])
     return Target(expr, len(exps))
+
+
+class _Reducible:
+    """A binary torch function with numpy's ``.reduce`` (NumPyPrinter prints And as logical_and.reduce)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, a, b):
+        return self.fn(*_tensors(a, b))
+
+    def reduce(self, args):
+        return functools.reduce(self, args)
+
+
+def _tensors(*args):
+    """The arguments as tensors: numbers become 0-d tensors of the first tensor's dtype and device."""
+    import torch
+
+    like = next((a for a in args if torch.is_tensor(a)), None)
+    dtype = like.dtype if like is not None and like.is_floating_point() else torch.float64
+    device = like.device if like is not None else None
+    return [a if torch.is_tensor(a) else torch.as_tensor(a, dtype=torch.bool if isinstance(a, bool) else dtype,
+                                                         device=device) for a in args]
+
+
+def _on_tensors(fn):
+    """`fn` applied after turning number arguments into tensors (torch functions refuse Python floats)."""
+    def wrapped(*args):
+        return fn(*_tensors(*args))
+    return wrapped
+
+
+def _select(conditions, values, default=math.nan):
+    """numpy.select: the value of the first true condition, else `default`."""
+    import torch
+
+    *_, out = _tensors(*conditions, *values, default)
+    for cond, value in reversed(list(zip(conditions, values))):
+        cond_t, value_t = _tensors(cond, value, out)[:2]
+        out = torch.where(cond_t.to(torch.bool), value_t, out)
+    return out
+
+
+def _torch_namespace() -> dict:
+    """Names that NumPyPrinter emits for elementwise expressions, bound to torch functions."""
+    import torch
+
+    names = {name: _on_tensors(getattr(torch, name)) for name in _TORCH_SAME}
+    names.update({name: _on_tensors(getattr(torch, alias)) for name, alias in _TORCH_RENAMED.items()})
+    names.update(_CONSTANTS)
+    names["logical_and"], names["logical_or"] = _Reducible(torch.logical_and), _Reducible(torch.logical_or)
+    names["select"], names["reduce"] = _select, functools.reduce
+    names["numpy"] = types.SimpleNamespace(**names)  # for the few names NumPyPrinter prints qualified
+    return names

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from relunet.constructions.exact import to_fraction
 from relunet.constructions.network import ReluNet
 from relunet.constructions.targets import Target
 from relunet.constructions.validation import check_confidence, check_int, check_seed
@@ -36,6 +37,10 @@ __all__ = [
     "monte_carlo_integral",
     "sup_error",
 ]
+
+_GRID_POINTS = 20_000  # the default grid's size for d >= 3: about this many points
+_GRID_MAX_DEFAULT = 30_000  # ... and never more (2^d exceeds it from d = 15: no default grid there)
+_GRID_LIMIT = 10_000_000  # grid points allowed at all (the grid is held in memory)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,16 @@ def _check_target(target) -> None:
                          "square_target() or holder_target(r, d))")
 
 
+def _check_exact_target(target, exact: bool, polish: bool) -> None:
+    """Exact evaluation needs ``target.exact``, polishing its gradient: say so before searching."""
+    needs = ["exact"] + (["gradient", "hessian", "symbols"] if polish else [])
+    missing = [name for name in needs if not hasattr(target, name)] if exact else []
+    if missing:
+        raise ValueError(f"target is a {type(target).__name__} without .{missing[0]}: exact = True "
+                         f"{'and polish = True need' if polish else 'needs'} a sympy Target; pass exact=False, "
+                         "polish=False to measure it in float64")
+
+
 def _as_model(net):
     """numpy evaluator, torch module, input dim and whether exact evaluation is possible."""
     import torch
@@ -142,6 +157,27 @@ def _errors(evaluate, target: Target, pts: np.ndarray, output: int) -> np.ndarra
     return out[:, output] - target.numpy(pts)
 
 
+def _default_grid(dim: int) -> int:
+    """Default grid points per axis: 20000^(1/d) rounded, lowered to at most 30000 points; 0 for no grid."""
+    if dim <= 2:
+        return {1: 1000, 2: 200}[dim]
+    per_axis = max(2, round(_GRID_POINTS ** (1 / dim)))
+    while per_axis >= 2 and per_axis**dim > _GRID_MAX_DEFAULT:
+        per_axis -= 1
+    return per_axis if per_axis >= 2 else 0
+
+
+def _check_grid(grid, dim: int) -> int:
+    """The grid points per axis (0: no grid), the default for None; a grid too large to hold raises."""
+    if grid is None:
+        return _default_grid(dim)
+    grid = check_int("grid", grid, 2)
+    if grid**dim > _GRID_LIMIT:
+        raise ValueError(f"grid = {grid} is out of range: in d = {dim} it gives {grid}^{dim} points, more than "
+                         f"{_GRID_LIMIT:,}; give a smaller grid (random points and the ascent search the box too)")
+    return grid
+
+
 def _grid(box: np.ndarray, per_dim: int) -> np.ndarray:
     axes = [np.linspace(lo, hi, per_dim) for lo, hi in box]
     mesh = np.meshgrid(*axes, indexing="ij")
@@ -153,7 +189,7 @@ def _candidates(box, grid: int, n_random: int, seed: int, candidates, dim: int):
     parts, stages = [], []
     if box is not None:
         rng = np.random.default_rng(check_seed(seed))
-        grid_pts = _grid(box, grid)
+        grid_pts = _grid(box, grid) if grid else np.empty((0, dim))
         rand_pts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((n_random, dim))
         parts += [grid_pts, rand_pts]
         stages += ["grid"] * len(grid_pts) + ["random"] * len(rand_pts)
@@ -172,7 +208,7 @@ def _first_step(box, grid: int, pts: np.ndarray, ascent_step) -> float:
             raise ValueError(f"ascent_step = {ascent_step!r} is out of range: it must be a number > 0")
         return float(ascent_step)
     if box is not None:
-        return float(np.min(box[:, 1] - box[:, 0])) / (grid - 1)
+        return float(np.min(box[:, 1] - box[:, 0])) / max(grid - 1, 1)  # without a grid: the box's width
     spread = float(np.sqrt(np.mean(np.sum((pts - pts.mean(axis=0)) ** 2, axis=1))))
     return 0.01 * spread if spread > 0 else 1e-3
 
@@ -267,10 +303,16 @@ def _solve_linear(target: Target, grad, slope):
 
 
 def _solve_numeric(target: Target, grad, slope, point):
-    """grad f = slope by Newton's method in mpmath at 40 digits, from `point`."""
+    """grad f = slope by Newton's method in mpmath at 40 digits, from `point`.
+
+    None where f has kinks (its Hessian holds DiracDelta, as for Abs, Max or sign): there the
+    error's maximum sits on a kink or a region's boundary, not at a smooth stationary point.
+    """
     import mpmath
     import sympy as sp
 
+    if target.hessian.has(sp.DiracDelta):
+        return None
     funcs = sp.lambdify(target.symbols, [g for g in grad], modules="mpmath")
     jac = sp.lambdify(target.symbols, target.hessian, modules="mpmath")
     with mpmath.workdps(40):
@@ -295,7 +337,7 @@ def _solve_numeric(target: Target, grad, slope, point):
 def _exact_error(net: ReluNet, target: Target, point, output: int):
     import mpmath
 
-    coords = [Fraction(v) if not isinstance(v, Fraction) else v for v in point]
+    coords = [to_fraction(v, "point") for v in point]
     value = net.evaluate_exact([coords])[0, output]
     f = target.exact(coords)
     if isinstance(f, Fraction):
@@ -328,15 +370,20 @@ def sup_error(
     net : ReluNet or torch.nn.Module
         The network; a `ReluNet` also allows exact evaluation and polishing.
     target : Target
-        The function approximated (or any object with ``dim``, ``numpy(x)`` and ``torch(x)``;
-        ``exact`` and ``polish`` need a `Target`).
+        The function approximated (or any object with ``dim``, ``numpy(x)`` and ``torch(x)``,
+        such as a ``ManifoldTarget``; ``exact`` and ``polish`` need a `Target`, and a ReluNet
+        with another target raises ValueError unless ``exact=False, polish=False``).
     domain : (lo, hi) or sequence of d pairs, optional
         The box searched: its grid and random points are candidates and the ascent stays in
         it.  May be None when `candidates` are given.
     grid : int, optional
-        Grid points per dimension; by default 1000 for d = 1, 200 for d = 2 and about
-        20000^(1/d) beyond.  The default grids avoid dyadic spacing, so the worst points of
-        the dyadic constructions are found by the search, not hit by the grid.
+        Grid points per dimension, at least 2 (and at most 10^7 points in all).  By default
+        1000 for d = 1, 200 for d = 2, and beyond that 20000^(1/d) rounded, lowered until the
+        grid has at most 30000 points: 27 per axis in d = 3, 3 in d = 8 and 9, 2 in d = 10 to
+        14.  From d = 15 on, where even 2 per axis give more, there is no default grid: the
+        random points and the ascent (whose first step is then the box's width) search the
+        box.  The default grids avoid dyadic spacing, so the worst points of the dyadic
+        constructions are found by the search, not hit by the grid.
     n_random : int
         Uniform random points from ``numpy.random.default_rng(seed)``.
     n_starts : int
@@ -347,7 +394,8 @@ def sup_error(
     exact : bool
         Evaluate the error at the best points in exact arithmetic (ReluNet only).
     polish : bool
-        Solve for the stationary point of the error in the linear region of the best points.
+        Solve for the stationary point of the error in the linear region of the best points
+        (with ``exact`` only; sparse and wide nets included, see `ReluNet.local_affine`).
     output : int
         Which output coordinate of the net to compare.
     candidates : array_like of shape (n, d), optional
@@ -380,9 +428,8 @@ def sup_error(
     if domain is None and candidates is None:
         raise ValueError("domain = None and candidates = None: give a domain box or candidate points")
     box = _box(domain, dim) if domain is not None else None
-    if grid is None:
-        grid = {1: 1000, 2: 200}.get(dim, max(2, int(round(20000 ** (1 / dim)))))
-    grid = check_int("grid", grid, 2)
+    grid = _check_grid(grid, dim)
+    _check_exact_target(target, exact and can_exact, polish)
     n_random, n_starts = check_int("n_random", n_random, 0), check_int("n_starts", n_starts, 0)
     ascent_steps = check_int("ascent_steps", ascent_steps, 0)
     pts, stage = _candidates(box, int(grid), int(n_random), seed, candidates, dim)
@@ -553,7 +600,7 @@ def integrate_exact(net: ReluNet, domain, power: int = 1) -> Fraction:
         raise ValueError(f"net.output_dim = {net.output_dim}: integrate_exact needs 1")
     _box(np.asarray(domain, dtype=object).astype(float), net.input_dim)  # validates the shape
     pairs = [domain] * net.input_dim if np.shape(domain) == (2,) else domain  # (lo, hi) for every axis
-    box = [(Fraction(lo), Fraction(hi)) for lo, hi in pairs]
+    box = [(to_fraction(lo, "domain"), to_fraction(hi, "domain")) for lo, hi in pairs]
     lo = [a for a, _ in box]
     hi = [b for _, b in box]
     layers = net.exact_layers()

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -22,6 +23,8 @@ from relunet.constructions import (
     identity_net,
     linear_combination,
     parallel,
+    tent,
+    yarotsky_square,
 )
 
 # -- local strategies ----------------------------------------------------------------------------
@@ -380,6 +383,10 @@ BAD_LAYERS = [
     ([([[1], [1]], [0, 0]), ([[1, 1, 1]], [0])], r"layers\[1\]: W expects 3 inputs but layer 0"),
     ([([[np.inf]], [0])], r"layers\[0\]: weights must be finite"),
     ([([[1.0]], [np.nan])], r"layers\[0\]: weights must be finite"),
+    ([([[1]],)], r"layers\[0\] = \(\[\[1\]\],\) is not allowed: each layer must be a pair \(W, b\)"),
+    (5, "layers = 5 is not allowed: layers must be a list of"),
+    ([([["a"]], [0])], r"layers\[0\]: W = \[\['a'\]\] is not allowed: W and b must be arrays of real numbers"),
+    ([([[1]], [1 + 2j])], r"layers\[0\]: b = \[\(1\+2j\)\] is not allowed"),
 ]
 
 
@@ -403,3 +410,91 @@ def test_evaluation_rejects_bad_points():
         net.local_affine([1, 2, 3])
     with pytest.raises(ValueError, match=r"x has shape"):
         net.activation_pattern(np.ones((2, 5)))
+
+
+# -- audit regressions: coefficients, overflow, operands, scalar and NumPy-scalar inputs ----------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, np.float32("nan"), "a", None, True])
+def test_linear_combination_rejects_coefficients_that_are_not_finite_numbers(bad):
+    # a NaN coefficient once built a net whose output was NaN (and whose max_abs_weight skipped it)
+    with pytest.raises(ValueError, match=r"coefficients\[0\] = .* must be a finite number"):
+        linear_combination([bad, 1], [yarotsky_square(3), affine_net([[1]])])
+
+
+@pytest.mark.parametrize("build", [
+    lambda: tent().scale(1e308),  # finite c; the float path once gave inf weights and NaN outputs
+    lambda: tent().scale(10**400),  # the exact path: too large to round to float64
+    lambda: affine_net(np.array([[4.0]])).scale(1e308),
+    lambda: affine_net(np.array([[4.0]])).scale(10**400),
+    lambda: compose(affine_net(np.array([[1e200]])), affine_net(np.array([[1e200]]))),
+    lambda: linear_combination([1e308, 1e308], [affine_net(np.array([[1.0]]))] * 2),
+    lambda: 1e308 * parallel(tent(), affine_net(np.array([[4.0]]))),
+])
+def test_float64_overflow_raises_on_both_paths(build):
+    with pytest.raises(ValueError, match="exceeds float64's range"):
+        build()
+
+
+def test_calculus_operands_must_be_nets():
+    f = yarotsky_square(2)
+    for op in (lambda: f + 1, lambda: 1 + f, lambda: f - 0.5):
+        with pytest.raises(TypeError, match="unsupported operand"):
+            op()
+    with pytest.raises(TypeError, match=r"nets\[1\] is a int: expected a ReluNet"):
+        linear_combination([1, 2], [f, 3])
+    with pytest.raises(TypeError, match="inner is a str: expected a ReluNet"):
+        compose(f, "g")
+    with pytest.raises(TypeError, match=r"nets\[0\] is a NoneType"):
+        parallel(None, f)
+    with pytest.raises(TypeError, match="coefficients = 2 is not allowed: coefficients must be a sequence"):
+        linear_combination(2, [f])
+    assert (f + f)(0.5) == 2 * f(0.5)
+
+
+def test_a_single_number_is_a_point_when_input_dim_is_1():
+    f = yarotsky_square(3)
+    assert f(0.5).shape == () and f(0.5) == f(np.array([0.5]))[0]
+    assert f(np.float32(0.25)) == f(np.array([[0.25]]))[0, 0]
+    both = parallel(f, f.scale(2))
+    assert both(0.5).shape == (2,) and both(0.5).tolist() == both(np.array([[0.5]]))[0].tolist()
+    assert [p.tolist() for p in f.activation_pattern(0.5)] == [p.tolist() for p in f.activation_pattern([0.5])]
+    with pytest.raises(ValueError, match="x = 'a' is not allowed: x must be an array of real numbers"):
+        f("a")
+
+
+def test_torch_tensors_are_read_as_values():
+    f = yarotsky_square(3)
+    x = torch.tensor([0.5, 0.3], dtype=torch.float64, requires_grad=True)
+    assert f(x).tolist() == f(np.array([0.5, 0.3])).tolist()
+    assert f.evaluate_exact(x).tolist() == f.evaluate_exact([0.5, 0.3]).tolist()
+    assert f.local_affine(x[:1])[0].tolist() == f.local_affine([0.5])[0].tolist()
+
+
+def _exact(v) -> Fraction:
+    return Fraction(*v.as_integer_ratio())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.longdouble])
+def test_exact_entry_points_take_numpy_float_scalars_at_their_exact_value(dtype):
+    f, v = yarotsky_square(3), dtype("0.1")  # a string: longdouble keeps more than float64's 0.1
+    want = f.evaluate_exact([[_exact(v)]])
+    assert f.evaluate_exact([[v]]).tolist() == want.tolist()
+    assert f.evaluate_exact(v).tolist() == want.tolist()
+    assert f.evaluate_exact(np.array([[v]])).tolist() == want.tolist()
+    assert f.evaluate_exact([[v]], arithmetic="mpmath", dps=60)[0, 0] == f.evaluate_exact(
+        [[_exact(v)]], arithmetic="mpmath", dps=60)[0, 0]
+    gate = parallel(f, affine_net([[3]]))
+    got = gate.local_affine([v])
+    assert [a.tolist() for a in got] == [a.tolist() for a in gate.local_affine([_exact(v)])]
+    assert gate.local_affine(np.array([v]))[1].tolist() == got[1].tolist()
+
+
+def test_exact_entry_points_reject_non_finite_points():
+    f = yarotsky_square(3)
+    with pytest.raises(ValueError, match=r"point\[0\] = nan is not allowed"):
+        f.local_affine([np.nan])
+    with pytest.raises(ValueError, match=r"point\[0\] = '0.5' is not allowed"):
+        f.local_affine(["0.5"])  # Fraction would parse the string
+    with pytest.raises(ValueError, match=r"x has entries that are not finite real numbers \(np.float32\(inf\)\)"):
+        f.evaluate_exact([[np.float32("inf")]])

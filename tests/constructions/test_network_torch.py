@@ -113,6 +113,9 @@ BAD_MODULES = [
     (lambda: torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(3, 1)),
      r"layers\[1\]: W expects 3 inputs"),
     (lambda: torch.nn.Sequential(torch.nn.Conv1d(1, 1, 1)), r"module\[0\] is Conv1d"),
+    (lambda: torch.nn.Sequential(), "module has no layers: a ReluNet needs at least one Linear layer"),
+    (lambda: torch.nn.ReLU(), "module is a ReLU: expected a torch.nn.Sequential of Linear and ReLU layers"),
+    (lambda: 3, "module is a int: expected a torch.nn.Sequential"),
 ]
 
 
@@ -120,3 +123,13 @@ BAD_MODULES = [
 def test_from_module_rejects_bad_modules(make, text):
     with pytest.raises(ValueError, match=text):
         ReluNet.from_module(make())
+
+
+def test_from_module_reads_a_single_linear_as_an_affine_net():
+    linear = torch.nn.Linear(2, 3, dtype=torch.float64)
+    net = ReluNet.from_module(linear)
+    assert net.depth == 0 and (net.input_dim, net.output_dim) == (2, 3)
+    x = np.array([[0.5, -0.25], [1.0, 2.0]])
+    with torch.no_grad():
+        assert net(x).tolist() == linear(torch.as_tensor(x)).numpy().tolist()
+    assert ReluNet.from_module(net.to_module()).size() == net.size()

@@ -350,6 +350,8 @@ BAD = [
     (lambda: trapezoid(float("nan"), 1, 1), "center = nan"),
     (lambda: hat(0, 0), "half_width = 0"),
     (lambda: hat("a", 1), "center = 'a'"),
+    (lambda: hat(np.longdouble("inf"), 1), "center = inf is out of range: center must be finite"),
+    (lambda: hat(10**400, 1), "exceeds float64's range"),  # once an OverflowError from float()
     (lambda: cube_bump([], 0, 1), "center = "),
     (lambda: cube_bump([0, 1], 0, -1), "ramp = -1"),
     (lambda: cube_bump([0, 1], -0.5, 1), "plateau = -0.5"),
@@ -368,3 +370,12 @@ BAD = [
 def test_bad_parameters_raise_value_error_naming_them(make, text):
     with pytest.raises(ValueError, match=text):
         make()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.longdouble])
+def test_numpy_float_parameters_are_taken_at_their_exact_value(dtype):
+    # longdouble parameters were once rounded to float64 first
+    a, tau = dtype("0.1"), dtype("0.25")
+    exact_a = Fraction(*a.as_integer_ratio())
+    (_, biases), _ = hat(a, tau).exact_layers()
+    assert biases.tolist() == [-exact_a + Fraction(1, 4), -exact_a, -exact_a - Fraction(1, 4)]

@@ -10,7 +10,7 @@ from relunet.bounds.dlgn import relu_regions_serra
 from relunet.constructions import cube_bump, yarotsky_square
 from relunet.constructions.catapult_data import image_two_class
 from relunet.constructions.manifolds import Circle
-from relunet.constructions.targets import square_target
+from relunet.constructions.targets import Target, monomial, square_target
 from relunet.verify import ResultsStore, check, l2_error, monte_carlo_integral
 from relunet.verify.measure import integrate_exact
 from relunet.verify.store import StoreError
@@ -85,3 +85,19 @@ def test_other_arguments():
         Circle(10).project(np.full((1, 10), np.nan))
     with pytest.raises(ValueError, match="no image has label 11"):
         image_two_class("digits", classes=(0, 11))
+
+
+@pytest.mark.parametrize(("exponents", "fragment"), [
+    ([1.5], r"exponents\[0\] = 1.5 is out of range: exponents\[0\] must be an integer >= 0"),  # once x1
+    ([2, 0.5], r"exponents\[1\] = 0.5"),  # once x1**2
+    ([-1], r"exponents\[0\] = -1"),
+    ([], "exponents = \\[\\] is empty"),
+    (3, "exponents = 3 is not allowed"),
+])
+def test_monomial_refuses_exponents_that_are_not_counts(exponents, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        monomial(exponents)
+
+
+def test_monomial_takes_integral_numbers():
+    assert monomial([np.int64(2), 1.0]).expr == Target("x1**2*x2", 2).expr

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relunet.bounds import bump_integral, bump_square_integral
-from relunet.constructions import cube_bump, piecewise_linear, product_gate, yarotsky_square
+from relunet.constructions import affine_net, cube_bump, hat, piecewise_linear, product_gate, yarotsky_square
 from relunet.constructions.targets import Target, product_target, square_target
 from relunet.verify.measure import integrate_exact, l2_error, monte_carlo_integral, sup_error
 
@@ -128,3 +128,92 @@ def test_ascent_handles_a_float32_module():
     found = sup_error(module, square_target(), (0, 1), exact=False)
     # float32 rounds outputs near 1 at about 6e-8 per operation: allow 1e-3 relative on 1e-3.
     assert found.value == pytest.approx(2.0**-10, rel=1e-3)
+
+
+# -- audit regressions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("d", "grid_points"), [(3, 27**3), (9, 3**9), (10, 2**10), (14, 2**14), (16, 0), (20, 0)])
+def test_default_grid_keeps_to_about_20000_points(d, grid_points):
+    # once max(2, round(20000^(1/d))) per axis: 3^10 = 59049 points in d = 10, 2^d from d = 15 on
+    # (d = 30 was killed for memory); from d = 15 the random points and the ascent search alone
+    found = sup_error(affine_net(np.ones((1, d)) / d), Target("x1", d), [(0, 1)] * d, n_random=10, n_starts=1,
+                      ascent_steps=1, exact=False)
+    assert found.evaluations == grid_points + 10 + 2
+
+
+def test_explicit_grid_too_large_to_hold_is_refused():
+    with pytest.raises(ValueError, match=r"grid = 3 is out of range: in d = 30 it gives 3\^30 points"):
+        sup_error(affine_net(np.ones((1, 30))), Target("x1", 30), [(0, 1)] * 30, grid=3)
+
+
+def test_search_without_a_grid_still_climbs():
+    d = 16
+    net = affine_net(np.zeros((1, d)))
+    found = sup_error(net, Target("x1*x2", d), [(0, 1)] * d, n_random=200, n_starts=4, ascent_steps=60, exact=False)
+    assert found.value > 0.99  # |0 - x1 x2| is largest at x1 = x2 = 1, found by the ascent
+
+
+TORCH_EXPRESSIONS = ["sign(x1 - 1/2)", "atan(x1)", "cosh(x2)", "Max(x1, 1/2)", "Min(x1, x2, 1/3)",
+                     "Piecewise((x1, x1 < 1/2), (1 - x1, True))", "Heaviside(x1 - 1/2)", "floor(3*x1) + ceiling(x2)",
+                     "Mod(x1, 1/3) + frac(3*x2)", "sinc(3*x1)", "asin(x1) + acos(x2) + asinh(x1) + atanh(x2/2)",
+                     "acosh(1 + x1) + sec(x1) + acot(x2)", "hypot(x1, x2) + atan2(x1, x2) + exp2(x1)",
+                     "EulerGamma*x1 + pi*x2 + E", "Abs(x1 - x2)**(3/2) + x1*sin(1/2) + log(1 + x1, 2)", "3",
+                     "Piecewise((x1**2, (x1 > 0.2) & (x2 < 0.7) | ~(x1 < 0.1)), (0, True))"]
+
+
+@pytest.mark.parametrize("expr", TORCH_EXPRESSIONS)
+def test_target_torch_agrees_with_numpy(expr):
+    # the torch lambdify once printed sign and Piecewise as Python conditionals and atan as math.atan
+    target = Target(expr, 2)
+    x = torch.rand(50, 2, dtype=torch.float64) * 0.9 + 0.05
+    x[0] = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    z = x.clone().requires_grad_(True)
+    got = target.torch(z)
+    assert got.shape == (50,) and got.dtype == torch.float64
+    np.testing.assert_allclose(got.detach().numpy(), target.numpy(x.numpy()), rtol=1e-14, atol=1e-15)
+    if got.requires_grad:
+        (grad,) = torch.autograd.grad(got.sum(), z)
+        assert torch.all(torch.isfinite(grad))
+
+
+def test_target_torch_names_functions_it_cannot_evaluate():
+    with pytest.raises(ValueError, match="uses besselj, which Target.torch cannot evaluate"):
+        Target("besselj(0, x1)", 1).torch(torch.rand(3, 1, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("expr", ["atan(x1)", "Max(x1, 1/3)**2", "Abs(x1 - 1/3)"])
+def test_sup_error_climbs_on_targets_with_torch_functions_and_kinks(expr):
+    # Abs has a DiracDelta in its Hessian: the polish once failed on it with a NameError
+    net, target = yarotsky_square(3), Target(expr, 1)
+    found = sup_error(net, target, (0, 1), n_random=200, ascent_steps=20)
+    assert found.exact_value is not None
+    assert float(found.exact_value) == pytest.approx(abs(net(found.point) - target.numpy(found.point))[0], abs=1e-12)
+
+
+class _FloatOnlyTarget:
+    """A target like ManifoldTarget: dim, numpy and torch, no exact evaluation or gradient."""
+
+    dim = 1
+
+    def numpy(self, x):
+        return np.asarray(x, dtype=np.float64).reshape(-1)
+
+    def torch(self, x):
+        return x.reshape(-1)
+
+
+def test_sup_error_says_how_to_measure_a_target_without_exact_evaluation():
+    net, cands = yarotsky_square(2), np.linspace(0, 1, 9)[:, None]
+    with pytest.raises(ValueError, match=r"_FloatOnlyTarget without \.exact: .*pass exact=False, polish=False"):
+        sup_error(net, _FloatOnlyTarget(), candidates=cands)
+    found = sup_error(net, _FloatOnlyTarget(), candidates=cands, exact=False, polish=False)
+    assert found.exact_value is None and found.value > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.longdouble])
+def test_exact_measurements_take_numpy_float_scalars(dtype):
+    lo, hi = dtype("0.1"), dtype("0.7")
+    exact_box = (Fraction(*lo.as_integer_ratio()), Fraction(*hi.as_integer_ratio()))
+    assert integrate_exact(hat(0.5, 0.25), (lo, hi)) == integrate_exact(hat(0.5, 0.25), exact_box)
+    assert product_target().exact(np.array([lo, hi])) == exact_box[0] * exact_box[1]
