@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from .exact import ExactSparse
 from .network import ReluNet, linear_combination
-from .validation import check_real
+from .validation import check_int, check_real
 
 __all__ = ["Interpolant", "bump_sum", "bump_values", "choose_tau", "deep_realisation", "deepen_interpolant",
            "exact_sum", "separation"]
@@ -56,13 +56,21 @@ def separation(x) -> float:
 def choose_tau(q_inf: float, n: int, d: int, shrink: bool = True) -> float:
     """τ = min(q∞/2, n^(-2/d)/2) rounded down to a power of two (so the slopes 1/τ are exact).
 
-    With ``shrink=False`` only q∞/2 is used (still rounded down to a power of two).
+    With ``shrink=False`` only q∞/2 is used (still rounded down to a power of two).  q∞ must be
+    a finite number > 0 (distinct inputs), n and d integers >= 1.
+
+    References
+    ----------
+    erm_deepening.md §4 (the lemma's τ <= q∞/2 and τ ≍ n^(-2/d)).
 
     >>> choose_tau(0.3, 100, 2)
     0.00390625
     """
-    if not q_inf > 0:
-        raise ValueError(f"q_inf = {q_inf!r} is out of range: the inputs must be distinct (q_inf > 0)")
+    try:
+        q_inf = check_real("q_inf", q_inf, 0, low_open=True)
+    except ValueError as err:
+        raise ValueError(f"{err} (the inputs must be distinct)") from None
+    n, d = check_int("n", n, 1), check_int("d", d, 1)
     t = q_inf / 2 if not shrink else min(q_inf / 2, 0.5 * n ** (-2.0 / d))
     return 2.0 ** math.floor(math.log2(t))
 
@@ -101,8 +109,7 @@ def bump_sum(centres, coefficients, tau: float, exact: bool = True) -> ReluNet:
              for c in np.asarray(coefficients, dtype=object).reshape(-1)]
     if len(coefs) != n:
         raise ValueError(f"coefficients has {len(coefs)} entries for {n} centres")
-    if not tau > 0:
-        raise ValueError(f"tau = {tau!r} is out of range: tau must be > 0")
+    check_real("tau", tau, 0, low_open=True)  # a Fraction stays exact
     units = 3 * d * n
     rows = np.arange(units)
     if not exact:
@@ -245,7 +252,11 @@ class Interpolant:
     exact_coefficients: list | None = None
 
     def deep(self) -> ReluNet:
-        """The deep realisation of the same function (one two-layer block per sample)."""
+        """The deep realisation of the same function on [0, ∞)^d (one two-layer block per sample).
+
+        It carries x as σ(x), so it equals F only where x >= 0: raises ValueError when a training
+        input has a negative coordinate (:func:`deep_realisation`).
+        """
         return deep_realisation(self.base, self.centres, self.coefficients, self.tau)
 
     def rounding_envelope(self) -> float:
@@ -271,8 +282,15 @@ class Interpolant:
         return bump_values(self.centres, self.coefficients, self.tau, x)
 
     def __call__(self, x) -> np.ndarray:
-        """F(x) = f0(x) + S(x) with S from :meth:`bump_values` (fast; equal to ``self.wide``)."""
-        return self.base(np.asarray(x, dtype=np.float64)).reshape(-1) + self.bump_values(x)
+        """F(x) = f0(x) + S(x) at points x (N, d), shape (N,), with S from :meth:`bump_values` (fast;
+        equal to ``self.wide``).  For d = 1, x may be 1-D (N,), as for a ReluNet."""
+        d = self.centres.shape[1]
+        arr = np.asarray(x, dtype=np.float64)
+        if arr.ndim == 1 and d == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != d:
+            raise ValueError(f"x has shape {np.shape(x)}: expected (N, {d})" + (" or (N,)" if d == 1 else ""))
+        return self.base(arr).reshape(-1) + self.bump_values(arr)
 
     def exact_residuals(self) -> list[Fraction]:
         """F(x_i) - y_i for every sample, in exact rational arithmetic."""
@@ -288,8 +306,10 @@ def deepen_interpolant(base: ReluNet, x, y, tau: float | None = None, shrink: bo
     ----------
     base : ReluNet
         f0 on [0, 1]^d, scalar output.
-    x : (n, d) inputs in [0, 1]^d; exact duplicates with equal labels are merged, duplicates with
-        different labels raise ValueError (no interpolant exists).
+    x : (n, d) inputs, n >= 1, in [0, 1]^d (the setting of the lemma); exact duplicates with equal
+        labels are merged, duplicates with different labels raise ValueError (no interpolant
+        exists).  The wide realisation and F(x) interpolate any finite inputs; the deep one
+        (:meth:`Interpolant.deep`) needs x in [0, ∞)^d and raises ValueError otherwise.
     y : (n,) labels.
     tau : float, optional
         Bump half-width; by default :func:`choose_tau` (τ <= q∞/2, so the bumps are disjoint).
@@ -315,8 +335,8 @@ def deepen_interpolant(base: ReluNet, x, y, tau: float | None = None, shrink: bo
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x or y has NaN or inf entries: the samples must be finite")
-    if x.ndim != 2 or x.shape[1] != base.input_dim or len(x) != len(y):
-        raise ValueError(f"x has shape {x.shape} and y {y.shape}: need (n, {base.input_dim}) and (n,)")
+    if x.ndim != 2 or x.shape[1] != base.input_dim or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x has shape {x.shape} and y {y.shape}: need (n, {base.input_dim}) and (n,) with n >= 1")
     if base.output_dim != 1:
         raise ValueError(f"base.output_dim = {base.output_dim}: f0 must have a scalar output")
     x, y, dropped = _distinct(x, y)
@@ -354,13 +374,32 @@ def _carry_base(base: ReluNet, d: int) -> list[tuple]:
     return layers
 
 
+def _check_centres(centres, dim: int) -> np.ndarray:
+    """Centres (n, dim), n >= 1, finite and in [0, ∞)^d: the domain on which σ(x) carries x."""
+    centres = np.asarray(centres, dtype=np.float64)
+    if centres.ndim != 2 or centres.shape[1] != dim or len(centres) == 0:
+        raise ValueError(f"x (the centres) has shape {centres.shape}: expected (n, {dim}) with n >= 1")
+    if not np.all(np.isfinite(centres)) or np.any(centres < 0):
+        low = float(np.min(centres)) if np.all(np.isfinite(centres)) else float("nan")
+        raise ValueError(f"x (the centres) has a coordinate {low!r} outside [0, inf): the deep realisation carries "
+                         "x as relu(x), so the inputs must lie in [0, inf)^d ([0, 1]^d for deepen_interpolant); "
+                         "rescale them, or use the wide realisation")
+    return centres
+
+
 def deep_realisation(base: ReluNet, centres, coefficients, tau: float) -> ReluNet:
     """The deep realisation: f0 (with x carried), then for each sample a block of two layers.
 
     Layer A of block i: 3d hat units of bump i, d carries of x, σ(u_i), σ(-u_i) where
     u_i = u_(i-1) + c_(i-1) B_(i-1) (u_1 = f0(x)); layer B: B_i, the carries of x, σ(u_i),
-    σ(-u_i).  The output is σ(u_n) - σ(-u_n) + c_n B_n.  Inputs must lie in [0, ∞)^d (x is
-    carried as σ(x)).  Its dense parameter count is :func:`relunet.bounds.interpolation.deep_realisation_dense`.
+    σ(-u_i).  The output is σ(u_n) - σ(-u_n) + c_n B_n.  x is carried as σ(x), so the net equals
+    f0 + Σ c_i B_i on [0, ∞)^d only: the centres (the training inputs x) must lie there, else
+    ValueError (a centre with a negative coordinate would be missed).  Its dense parameter count
+    is :func:`relunet.bounds.interpolation.deep_realisation_dense`.
+
+    References
+    ----------
+    erm_deepening.md §5 (the deep realisation).
 
     >>> from relunet.constructions.estimators import partition_estimator
     >>> xs = np.array([[0.1], [0.4], [0.8]]); ys = np.array([1.0, -1.0, 2.0])
@@ -369,9 +408,11 @@ def deep_realisation(base: ReluNet, centres, coefficients, tau: float) -> ReluNe
     >>> deep.depth, bool(np.abs(deep(xs).ravel() - ys).max() < 1e-12)
     (8, True)
     """
-    centres = np.asarray(centres, dtype=np.float64)
+    centres = _check_centres(centres, base.input_dim)
     c = np.asarray(coefficients, dtype=np.float64).reshape(-1)
     n, d = centres.shape
+    if len(c) != n:
+        raise ValueError(f"coefficients has {len(c)} entries for {n} centres")
     if base.depth < 1:
         raise ValueError("base.depth = 0: the deep realisation needs an f0 with at least one hidden layer")
     layers = _carry_base(base, d)

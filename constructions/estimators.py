@@ -122,12 +122,27 @@ def partition_expected_risk(n: int, cells: int, r: float, d: int, sigma: float) 
     Györfi, Kohler, Krzyżak, Walk (2002), Theorem 4.3 and its proof (the same decomposition,
     bounded instead of computed).
 
+    Parameters
+    ----------
+    n : int
+        Sample size >= 1 (an integral float counts: rate sweeps pass n = k^(2r+d) beyond 2^63).
+    cells : int
+        Cells per axis k >= 1.
+    r : float
+        Hölder exponent of the target, > 0.
+    d : int
+        Input dimension >= 1.
+    sigma : float
+        Noise standard deviation >= 0.
+
     Examples
     --------
     >>> round(partition_expected_risk(1000, 10, 1.0, 1, 0.1) * 1e4, 3)
     9.427
     """
-    k, p = int(cells), float(cells) ** -d
+    n, k, d = check_int("n", n, 1), check_int("cells", cells, 1), check_int("d", d, 1)
+    r, sigma = check_real("r", r, 0, low_open=True), check_real("sigma", sigma, 0)
+    p = float(k) ** -d
     h = 1.0 / k
     variances, squares = [], []
     for j in range(k):

@@ -48,6 +48,7 @@ from relunet.bounds.intrinsic import foot_point_factor
 
 from .manifolds import Circle, HolderFunction, Manifold, Sphere
 from .models import ArrayModule
+from .validation import check_int, check_real
 
 __all__ = ["FootPointNet", "smooth_function"]
 
@@ -112,21 +113,14 @@ class FootPointNet(ArrayModule):
                  chart_radius: float = 0.1, kappa: float = 0.5):
         super().__init__()
         _check_sphere(manifold)
-        if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
-            raise ValueError(f"pieces = {pieces!r} is out of range: pieces must be an integer >= 1")
-        if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer))
-                                       or iterations < 0):
-            raise ValueError(f"iterations = {iterations!r} is out of range: iterations must be an integer >= 0")
-        if not (isinstance(q, (int, float)) and 0 <= q < 1):
-            raise ValueError(f"q = {q!r} is out of range: 0 <= q < 1")
-        if not (isinstance(chart_radius, (int, float)) and 0 < chart_radius < 0.5):
-            raise ValueError(f"chart_radius = {chart_radius!r} is out of range: 0 < chart_radius < 0.5 (a fraction "
-                             "of the reach)")
-        if not (isinstance(kappa, (int, float)) and kappa > 0):
-            raise ValueError(f"kappa = {kappa!r} is out of range: kappa must be > 0")
-        self.manifold, self.g, self.q = manifold, g, float(q)
+        pieces = check_int("pieces", pieces, 1)
+        iterations = None if iterations is None else check_int("iterations", iterations, 0)
+        q = check_real("q", q, 0, 1, high_open=True)
+        chart_radius = check_real("chart_radius", chart_radius, 0, 0.5, low_open=True, high_open=True)
+        kappa = check_real("kappa", kappa, 0, low_open=True)
+        self.manifold, self.g, self.q = manifold, g, q
         self.input_dim = manifold.D
-        self.pieces, self.kappa = int(pieces), float(kappa)
+        self.pieces, self.kappa = pieces, kappa
         radius = manifold.radius
         spacing = chart_radius * radius
         grid = manifold.grid(spacing)
@@ -222,7 +216,12 @@ class FootPointNet(ArrayModule):
         return total
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """f̂(x) for x (n, D): shape (n, 1); only the active (point, chart) pairs are computed."""
+        """f̂(x) for x (n, D): shape (n, 1), or (1,) for one point x (D,); only the active (point,
+        chart) pairs are computed."""
+        if x.ndim == 1 and x.shape[0] == self.input_dim:
+            return self.forward(x[None])[0]
+        if x.ndim != 2 or x.shape[1] != self.input_dim:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (n, {self.input_dim}) or ({self.input_dim},)")
         w = self.weights(x)
         rows, charts = torch.nonzero(w > 0, as_tuple=True)
         h = self.iterates(x, rows, charts)[-1]

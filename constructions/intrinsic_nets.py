@@ -56,7 +56,7 @@ from .models import ArrayModule, StackedMLP
 from .network import NetSize, ReluNet, compose, parallel
 from .primitives import piecewise_linear, product_gate, yarotsky_square
 from .training import BatchedTrainer
-from .validation import check_positive
+from .validation import check_int, check_positive, check_real
 
 __all__ = [
     "GridApproximant",
@@ -129,19 +129,37 @@ def min_tree_layers(n: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return levels
 
 
+MAX_KNOTS = 10**7
+
+
+def _check_knot_count(count: float, detail: str) -> int:
+    """`count` knots as an int, if it is at most MAX_KNOTS (else the arguments ask for too fine a grid)."""
+    if not count <= MAX_KNOTS:
+        raise ValueError(f"{detail} need about {count:.3g} knots: at most {MAX_KNOTS:.0e} are built "
+                         "(ask for a larger error or a smaller upper)")
+    return int(count)
+
+
 def reciprocal_knots(upper: float, relative_error: float) -> np.ndarray:
     """Geometric knots 1 = t_0 < ... < t_J >= upper with PL interpolation of 1/t within
     `relative_error` of 1/t on [1, upper].
 
     On [a, a(1 + h)] the interpolation error of 1/t is at most (a h)² max|f''|/8 = h²/(4a),
-    which is h²(1 + h)/4 relative to 1/t; h = sqrt(2 relative_error) keeps it below.
+    which is h²(1 + h)/4 relative to 1/t; h = sqrt(2 relative_error) keeps it below.  `upper`
+    must be a finite number >= 1 and the grid at most ``MAX_KNOTS`` knots (else ValueError).
+
+    References
+    ----------
+    intrinsic_dimension.md §5.2 step 5 (the reciprocal 1/B, B ∈ [1, K]).
 
     >>> k = reciprocal_knots(4.0, 1e-3)
     >>> bool(k[0] == 1.0 and k[-1] >= 4.0), len(k)
     (True, 33)
     """
+    upper = check_real("upper", upper, 1)
     h = math.sqrt(2 * check_positive("relative_error", relative_error))
-    count = max(1, math.ceil(math.log(max(upper, 1.0 + 1e-12)) / math.log1p(h)))
+    count = max(1.0, math.ceil(math.log(max(upper, 1.0 + 1e-12)) / math.log1p(h)))
+    count = _check_knot_count(count, f"upper = {upper!r} and relative_error = {relative_error!r}")
     return (1.0 + h) ** np.arange(count + 1)
 
 
@@ -150,7 +168,8 @@ def graded_sqrt_knots(upper: float, error: float) -> np.ndarray:
 
     The first piece [0, 16 ε²] errs by sqrt(16 ε²)/4 = ε; on [a, b] the error is at most
     (b - a)² a^(-3/2)/32, so b = a + sqrt(32 ε) a^(3/4).  About 4 upper^(1/4)/sqrt(32 ε) knots:
-    O(sqrt(R/ε)) for upper = R², not the O(R²/ε²) of a uniform grid.
+    O(sqrt(R/ε)) for upper = R², not the O(R²/ε²) of a uniform grid.  `upper` must be a finite
+    number >= 0 and the grid at most ``MAX_KNOTS`` knots (else ValueError).
 
     References
     ----------
@@ -160,7 +179,8 @@ def graded_sqrt_knots(upper: float, error: float) -> np.ndarray:
     >>> bool(k[-1] >= 4.0), len(k) < 60
     (True, True)
     """
-    eps = check_positive("error", error)
+    upper, eps = check_real("upper", upper, 0), check_positive("error", error)
+    _check_knot_count(2 + 4 * upper**0.25 / math.sqrt(32 * eps), f"upper = {upper!r} and error = {error!r}")
     knots = [0.0, 16 * eps * eps]
     while knots[-1] < upper:
         knots.append(knots[-1] + math.sqrt(32 * eps) * knots[-1] ** 0.75)
@@ -222,10 +242,18 @@ def _overlap(points: np.ndarray, radius: float) -> int:
 
 
 def _check_q(q) -> float:
-    if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0 <= q < 1:
-        raise ValueError(f"q = {q!r} is out of range: the construction needs 0 <= q < 1 "
-                         "(for q >= 1 the tube meets the medial axis)")
-    return float(q)
+    """The tube fraction: a number in [0, 1) (NumPy scalars count)."""
+    try:
+        return check_real("q", q, 0, 1, high_open=True)
+    except ValueError as err:
+        raise ValueError(f"{err} (for q >= 1 the tube meets the medial axis)") from None
+
+
+def _centre_grid(manifold: Manifold, centres) -> CoordinateGrid:
+    """The r-net: `centres` itself, or the coarsest coordinate grid with at least `centres` points."""
+    if isinstance(centres, CoordinateGrid):
+        return centres
+    return manifold.grid_with(check_int("centres", centres, 1, why=" (a budget), or a CoordinateGrid"))
 
 
 def projection_net(manifold: Manifold, g: HolderFunction, centres: CoordinateGrid | int, q: float, *,
@@ -282,7 +310,7 @@ def projection_net(manifold: Manifold, g: HolderFunction, centres: CoordinateGri
     if pieces == "affine" and mode == "pure":
         raise ValueError("pieces = 'affine' needs products of the ramps with the charts: use mode='semi' "
                          "(the pure-ReLU net uses constant pieces, enough for alpha <= 1)")
-    grid = manifold.grid_with(centres) if isinstance(centres, (int, np.integer)) else centres
+    grid = _centre_grid(manifold, centres)
     r = grid.covering_radius
     own = values is None
     values = ManifoldTarget(manifold, g).on_manifold(grid.points) if own else np.asarray(values, dtype=np.float64)
@@ -373,6 +401,11 @@ class SemiExplicitProjectionNet(ArrayModule):
         return rho / rho.sum(dim=1, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """f̂ at points x (n, D): shape (n, 1); one point x (D,) gives shape (1,), as a ReluNet does."""
+        if x.ndim == 1 and x.shape[0] == self.D:
+            return self.forward(x[None])[0]
+        if x.ndim != 2 or x.shape[1] != self.D:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (n, {self.D}) or ({self.D},)")
         w = self.weights(x)
         local = self.values.expand_as(w)
         if self.pieces == "affine":
@@ -554,11 +587,9 @@ class GridApproximant(ArrayModule):
 
     def __init__(self, target, box: np.ndarray, cells: int):
         super().__init__()
-        box = np.asarray(box, dtype=np.float64)
-        if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < 1:
-            raise ValueError(f"cells = {cells!r} is out of range: cells must be an integer >= 1")
-        dim = target.dim
-        self.cells, self.dim = int(cells), dim
+        cells, dim = check_int("cells", cells, 1), target.dim
+        box = _check_box(box, dim)
+        self.cells, self.dim = cells, dim
         side = (box[:, 1] - box[:, 0]) / cells
         self.scale = torch.nn.Linear(dim, dim, dtype=torch.float64)
         with torch.no_grad():
@@ -581,6 +612,16 @@ class GridApproximant(ArrayModule):
         return NetSize(depth=1, widths=(values,), nonzero=values + 2 * self.dim, dense=values + 2 * self.dim,
                        max_abs_weight=float(self.table.abs().max()), input_dim=self.dim, output_dim=1,
                        other_operations=("cell lookup (floor)",))
+
+
+def _check_box(box, dim: int) -> np.ndarray:
+    """The box as a (D, 2) float array of finite rows lo < hi."""
+    arr = np.asarray(box, dtype=np.float64)
+    if arr.shape != (dim, 2):
+        raise ValueError(f"box has shape {arr.shape}: expected ({dim}, 2), one row [lo, hi] per input coordinate")
+    if not (np.all(np.isfinite(arr)) and np.all(arr[:, 0] < arr[:, 1])):
+        raise ValueError(f"box = {arr.tolist()} is out of range: every row must be finite with lo < hi")
+    return arr
 
 
 # -- trained networks -------------------------------------------------------------------------------
@@ -651,6 +692,16 @@ def train_mlps(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], *, width: int
     -------
     TrainedMLPs
 
+    Raises
+    ------
+    ValueError
+        Naming the argument: sets of different D or of x and y of different lengths, x not 2-D,
+        NaN or inf values, an empty schedule, or a schedule entry that is not (lr > 0, steps >= 1).
+
+    References
+    ----------
+    intrinsic_dimension.md §7 (the trained nets of the ERM claims).
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -660,15 +711,19 @@ def train_mlps(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], *, width: int
     >>> fit.val_loss.shape, bool(np.all(fit.val_loss < 1.0))
     ((2,), True)
     """
-    if len(xs) != len(ys) or not xs:
-        raise ValueError(f"xs has {len(xs)} sets and ys {len(ys)}: give one y per x, at least one")
-    if val is not None and len(val) != len(xs):
-        raise ValueError(f"val has {len(val)} sets: give one validation set per training set ({len(xs)})")
+    xs, ys = _check_sets(xs, ys, "xs", "ys")
+    if val is not None:
+        if len(val) != len(xs) or any(not isinstance(v, (tuple, list)) or len(v) != 2 for v in val):
+            raise ValueError(f"val has {len(val)} entries: give one (x, y) validation pair per training set "
+                             f"({len(xs)})")
+        val = list(zip(*_check_sets([v[0] for v in val], [v[1] for v in val], "val x", "val y",
+                                    dim=xs[0].shape[1])))
+    schedule = _check_schedule(schedule)
     dim, k = xs[0].shape[1], len(xs)
     x, y, mask = _padded(xs, ys)
     model = StackedMLP(dim, width, depth, parameterization="standard")
     if batch_size is not None:
-        batch_size = min(int(batch_size), min(len(xi) for xi in xs))
+        batch_size = min(check_int("batch_size", batch_size, 1), min(len(xi) for xi in xs))
     params, taken = None, 0
     best = np.full(k, np.inf)
     kept, at = None, np.zeros(k, dtype=int)
@@ -688,6 +743,41 @@ def train_mlps(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], *, width: int
         best = np.where(better, losses, best)
         at = np.where(better, taken, at)
     return TrainedMLPs(model, kept, best if val is not None else np.full(k, np.nan), at)
+
+
+def _check_sets(xs, ys, x_name: str, y_name: str, dim: int | None = None) -> tuple[list, list]:
+    """Data sets as float arrays x (n_k, D) with one D and finite y (n_k,); raises ValueError naming the set."""
+    if len(xs) != len(ys) or not len(xs):
+        raise ValueError(f"{x_name} has {len(xs)} sets and {y_name} {len(ys)}: give one y per x, at least one")
+    out_x, out_y = [], []
+    for i, (xi, yi) in enumerate(zip(xs, ys)):
+        xi, yi = np.asarray(xi, dtype=np.float64), np.asarray(yi, dtype=np.float64)
+        dim = xi.shape[1] if dim is None and xi.ndim == 2 else dim
+        if xi.ndim != 2 or len(xi) == 0 or xi.shape[1] != dim:
+            raise ValueError(f"{x_name}[{i}] has shape {xi.shape}: expected (n, {dim if dim else 'D'}) with n >= 1"
+                             + (", the D of the first set" if i else ""))
+        if yi.shape not in ((len(xi),), (len(xi), 1)):
+            raise ValueError(f"{y_name}[{i}] has shape {yi.shape}: expected ({len(xi)},), one label per row of "
+                             f"{x_name}[{i}]")
+        if not (np.all(np.isfinite(xi)) and np.all(np.isfinite(yi))):
+            raise ValueError(f"{x_name}[{i}] or {y_name}[{i}] has NaN or inf entries: the data must be finite")
+        out_x.append(xi)
+        out_y.append(yi.reshape(-1))
+    return out_x, out_y
+
+
+def _check_schedule(schedule) -> list[tuple[float, int]]:
+    """The training schedule as (lr, steps) pairs with lr > 0 and steps >= 1, at least one."""
+    entries = list(schedule)
+    if not entries:
+        raise ValueError("schedule = [] is empty: give at least one (lr, steps) chunk")
+    out = []
+    for i, entry in enumerate(entries):
+        if np.ndim(entry) != 1 or len(entry) != 2:
+            raise ValueError(f"schedule[{i}] = {entry!r} is not allowed: each entry is a pair (lr, steps)")
+        out.append((check_real(f"schedule[{i}] lr", entry[0], 0, low_open=True),
+                    check_int(f"schedule[{i}] steps", entry[1], 1)))
+    return out
 
 
 def _padded(xs, ys):

@@ -39,6 +39,7 @@ manifold", Electron. J. Statist. 13 (2019) (the sample reach estimator).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .validation import check_int, check_positive, check_seed
+from .validation import check_int, check_positive, check_real, check_seed
 
 __all__ = [
     "MANIFOLDS",
@@ -68,6 +69,8 @@ __all__ = [
 ]
 
 TUBE_LAWS = ("volume", "radius")
+# estimate_reach holds three (rows, n, k) float64 arrays of pairs at a time: about 3 x 8 x this many bytes
+_REACH_BLOCK_ENTRIES = 1 << 21
 
 
 def random_frame(ambient_dim: int, k: int, seed: int) -> np.ndarray:
@@ -83,6 +86,12 @@ def random_frame(ambient_dim: int, k: int, seed: int) -> np.ndarray:
     gauss = rng.standard_normal((ambient_dim, k))
     q, r = np.linalg.qr(gauss)
     return q * np.sign(np.diag(r))
+
+
+def _check_alpha(alpha) -> float:
+    """The Hölder exponent of a kink function: 0 < α <= 1 (|t|^α is α-Hölder, with the constants
+    the kink functions record, only there; α <= 0 would put a pole or a jump at the kink)."""
+    return check_real("alpha", alpha, 0, 1, low_open=True)
 
 
 def _t(x) -> torch.Tensor:
@@ -194,9 +203,7 @@ class Manifold:
     def __init__(self, ambient_dim: int, seed: int = 0, origin=None):
         lowest = max(self.k, self.d + 1)
         self.D = check_int("ambient_dim", ambient_dim, lowest)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"seed = {seed!r} is not an integer")
-        self.seed = int(seed)
+        self.seed = check_int("seed", seed, 0, 2**63 - 1)
         self.frame = random_frame(self.D, self.k, self.seed)
         self.origin = np.zeros(self.D) if origin is None else np.asarray(origin, dtype=np.float64)
         if self.origin.shape != (self.D,):
@@ -245,7 +252,7 @@ class Manifold:
         return self.reach
 
     def kink_function(self, alpha: float) -> HolderFunction:
-        """A g on M that is exactly α-Hölder along a kink (|sin θ|^α and its relatives)."""
+        """A g on M that is exactly α-Hölder along a kink (|sin θ|^α and its relatives), 0 < α <= 1."""
         raise NotImplementedError
 
     # -- coordinates ------------------------------------------------------------------------------
@@ -303,8 +310,18 @@ class Manifold:
             return self._coords_core(y).numpy()
 
     def embed(self, u) -> np.ndarray:
-        """Points of M with intrinsic coordinates u (n, d), shape (n, D)."""
-        arr = np.asarray(u, dtype=np.float64).reshape(-1, self.d)
+        """Points of M with intrinsic coordinates u (n, d), shape (n, D).
+
+        A 1-D u is one point (d,), or n coordinates (n,) when d = 1; any other width raises
+        ValueError (no reshaping).
+        """
+        arr = np.asarray(u, dtype=np.float64)
+        if arr.ndim <= 1 and (self.d == 1 or arr.size == self.d):
+            arr = arr.reshape(-1, self.d)
+        if arr.ndim != 2 or arr.shape[1] != self.d:
+            raise ValueError(f"u has shape {np.shape(u)}: expected (n, {self.d}) intrinsic coordinates")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"u has {int(np.sum(~np.isfinite(arr)))} NaN or inf entries: coordinates must be finite")
         with torch.no_grad():
             return self.from_core(self._embed_core(_t(arr))).numpy()
 
@@ -323,12 +340,12 @@ class Manifold:
             return self.from_core(_t(self._sample_core(rng, n))).numpy()
 
     def tube_radius(self, q: float) -> float:
-        """qτ (q times the tube scale), checking 0 <= q."""
-        if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not q >= 0 \
-                or not math.isfinite(q):
-            raise ValueError(f"q = {q!r} is out of range: q must be a finite number >= 0 "
-                             "(q < 1 for the tube of the theory)")
-        return float(q) * self.tube_scale
+        """qτ (q times the tube scale), checking that q is a finite number >= 0 (NumPy scalars count)."""
+        try:
+            q = check_real("q", q, 0)
+        except ValueError as err:
+            raise ValueError(f"{err} (q < 1 for the tube of the theory)") from None
+        return q * self.tube_scale
 
     def sample_tube(self, n: int, q: float, law: str = "volume", seed: int = 0) -> TubeSample:
         """n points p + t ν of the tube M(qτ): p uniform on M, ν uniform on the unit sphere of N_pM.
@@ -411,7 +428,9 @@ class Manifold:
     def estimate_reach(self, n: int = 2000, seed: int = 0) -> float:
         """(G1) estimator: inf over sample pairs of |y - p|² / (2 dist(y - p, T_pM)).
 
-        Converges to the reach from above as the sample grows (an infimum over fewer pairs).
+        Converges to the reach from above as the sample grows (an infimum over fewer pairs).  The
+        n² pairs are taken in blocks of rows (about 2^21 pair coordinates at a time), so the memory
+        is O(n k) per row rather than O(n² k); the result is the all-pairs minimum, bit for bit.
 
         References
         ----------
@@ -421,22 +440,30 @@ class Manifold:
             core = self.to_core(_t(self.sample(check_int("n", n, 2), seed)))
             basis = self._tangent_core(core).numpy()
         p = core.numpy()
-        sq, normal = _normal_parts(p, basis)
-        # pairs closer than ~2e-4 τ cannot resolve the curvature above the rounding of the points
-        mask = normal > 1e-4 * np.sqrt(sq)
-        ratio = np.where(mask, sq / (2 * np.where(mask, normal, 1.0)), np.inf)
-        return float(ratio.min())
+        rows = max(1, _REACH_BLOCK_ENTRIES // (p.shape[0] * p.shape[1]))  # memory O(n k rows), not O(n² k)
+        return min(_reach_ratio_min(p, basis, slice(start, start + rows)) for start in range(0, p.shape[0], rows))
 
 
-def _normal_parts(p: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """|y_j - p_i|² and dist(y_j - p_i, T_(p_i)M) for all pairs of core points (n, k), bases (n, k, d).
+def _reach_ratio_min(p: np.ndarray, basis: np.ndarray, rows: slice) -> float:
+    """min over the pairs (p_i, y_j), i in `rows`, of |y_j - p_i|² / (2 dist(y_j - p_i, T_(p_i)M)) (inf if none)."""
+    sq, normal = _normal_parts(p, basis, rows)
+    # pairs closer than ~2e-4 τ cannot resolve the curvature above the rounding of the points
+    mask = normal > 1e-4 * np.sqrt(sq)
+    ratio = np.where(mask, sq / (2 * np.where(mask, normal, 1.0)), np.inf)
+    return float(ratio.min())
 
-    The normal part is formed as a vector, diff - V Vᵀ diff, not as sqrt(|diff|² - |Vᵀ diff|²),
-    whose cancellation loses relative accuracy ~ u |diff|²/dist² for close pairs.
+
+def _normal_parts(p: np.ndarray, basis: np.ndarray, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """|y_j - p_i|² and dist(y_j - p_i, T_(p_i)M) for pairs of core points (n, k), bases (n, k, d).
+
+    All pairs by default, shape (n, n); the feet p_i of `rows` only (a block of rows of the same
+    arrays, entry for entry) otherwise.  The normal part is formed as a vector, diff - V Vᵀ diff,
+    not as sqrt(|diff|² - |Vᵀ diff|²), whose cancellation loses relative accuracy ~ u |diff|²/dist²
+    for close pairs.
     """
-    diff = p[None, :, :] - p[:, None, :]  # diff[i, j] = y_j - p_i
-    tangential = np.einsum("ikd,ijk->ijd", basis, diff)
-    normal = diff - np.einsum("ikd,ijd->ijk", basis, tangential)
+    diff = p[None, :, :] - p[rows, None, :]  # diff[i, j] = y_j - p_i
+    tangential = np.einsum("ikd,ijk->ijd", basis[rows], diff)
+    normal = diff - np.einsum("ikd,ijd->ijk", basis[rows], tangential)
     return np.einsum("ijk,ijk->ij", diff, diff), np.sqrt(np.einsum("ijk,ijk->ij", normal, normal))
 
 
@@ -444,13 +471,20 @@ def _normal_parts(p: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 class AffineSubspace(Manifold):
-    """A d-dimensional affine subspace b + span(Q), patch |u|_∞ <= half_width; reach ∞.
+    """A cube patch M = {b + Q u : |u|_∞ <= half_width} of a d-dimensional affine subspace; reach ∞.
 
-    π(x) = b + Q Qᵀ(x - b) is linear, so g ∘ π is a multi-index model; sampling and grids use
-    the cube patch, and the tube radius q scales with `half_width` (the reach being infinite).
+    M is the patch, not the whole subspace: π(x) = b + Q clamp(Qᵀ(x - b), -s, s) (s the
+    half-width) is the nearest point of the patch, and `distance` and `coordinates` are those of
+    that foot point, so a point of the subspace beyond the patch is at its distance from the patch
+    (and g ∘ π stays within ``g.sup``).  The patch is convex, so π is 1-Lipschitz everywhere and
+    the reach is ∞.  Where a coordinate is clamped the foot lies on the patch's boundary and x - π(x)
+    has a tangential part (x is not on a normal fibre); tube samples have interior feet.  g ∘ π
+    depends on x only through Qᵀ(x - b): a multi-index model.  Sampling and grids use the patch,
+    and the tube radius q scales with `half_width` (the reach being infinite).  `embed` maps any
+    coordinates to the subspace: those outside the patch give points off M.
     """
 
-    name = "subspace"
+    name, has_boundary = "subspace", True
 
     def __init__(self, d: int, ambient_dim: int, half_width: float = 1.0, seed: int = 0, origin=None):
         self.d = self.k = check_int("d", d, 1)
@@ -461,7 +495,7 @@ class AffineSubspace(Manifold):
         return f"subspace d={self.d}"
 
     def _project_core(self, y):
-        return y
+        return y.clamp(-self.half_width, self.half_width)
 
     def _coords_core(self, p):
         return p
@@ -495,7 +529,7 @@ class AffineSubspace(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g(u) = |u_1 / s|^α on the patch of half-width s: constant L = s^(-α)."""
-        s = self.half_width
+        s, alpha = self.half_width, _check_alpha(alpha)
         return HolderFunction(lambda p: (p[:, 0].abs() / s) ** alpha, alpha, s ** (-alpha), 1.0,
                               f"|u1/{s:g}|^{alpha:g}")
 
@@ -548,7 +582,7 @@ class Circle(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g = |sin θ|^α = |p_2/R|^α, exactly α-Hölder at θ = 0, π; L = R^(-α) (|p_2 - p_2'| <= |p - p'|)."""
-        radius = self.radius
+        radius, alpha = self.radius, _check_alpha(alpha)
         return HolderFunction(lambda p: (p[:, 1].abs() / radius) ** alpha, alpha, radius ** (-alpha),
                               1.0, f"|sin theta|^{alpha:g}")
 
@@ -621,7 +655,7 @@ class Sphere(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g = |p_(d+1)/R|^α, a kink along a great sphere; L = R^(-α)."""
-        radius = self.radius
+        radius, alpha = self.radius, _check_alpha(alpha)
         return HolderFunction(lambda p: (p[:, -1].abs() / radius) ** alpha, alpha, radius ** (-alpha),
                               1.0, f"|x_(d+1)/R|^{alpha:g}")
 
@@ -707,6 +741,8 @@ class Torus(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g = |sin u|^α = |p_2/ρ|^α; L = (2/(R - r))^α since |a/|a| - b/|b|| <= 2|a - b|/max(|a|, |b|)."""
+        alpha = _check_alpha(alpha)
+
         def fn(p):
             return (p[:, 1].abs() / torch.linalg.vector_norm(p[:, :2], dim=1)) ** alpha
 
@@ -773,7 +809,7 @@ class FlatTorus(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g = (|sin u|^α + |sin v|^α)/2; L = (r1^(-α) + r2^(-α))/2."""
-        r1, r2 = self.r1, self.r2
+        r1, r2, alpha = self.r1, self.r2, _check_alpha(alpha)
 
         def fn(p):
             return 0.5 * ((p[:, 1].abs() / r1) ** alpha + (p[:, 3].abs() / r2) ** alpha)
@@ -899,6 +935,8 @@ class SwissRoll(Manifold):
 
     def kink_function(self, alpha: float) -> HolderFunction:
         """g = |sin t|^α, a kink along every line t ∈ πZ; the ambient Hölder constant is not derived."""
+        alpha = _check_alpha(alpha)
+
         def fn(p):
             t = torch.linalg.vector_norm(torch.stack([p[:, 0], p[:, 2]], dim=1), dim=1)
             return torch.sin(t).abs() ** alpha
@@ -912,24 +950,61 @@ def _swiss_roll_reach(t0: float, t1: float, height: float) -> float:
     return SwissRoll(3, (t0, t1), height, seed=0).estimate_reach(1500, seed=0)
 
 
+def _fixed_dimension(cls: type[Manifold]) -> Callable[..., Manifold]:
+    """A builder (D, seed, d, **kwargs) for a manifold of one dimension d (d, if given, must be it)."""
+    def build(ambient_dim: int, seed: int = 0, d: int = cls.d, **kwargs) -> Manifold:
+        if check_int("d", d, 1) != cls.d:
+            raise ValueError(f"d = {d!r} is out of range: the {cls.name} {cls.__name__} has d = {cls.d}")
+        return cls(ambient_dim, seed=seed, **kwargs)
+
+    build.manifold_class = cls
+    return build
+
+
+def _subspace(ambient_dim: int, seed: int = 0, d: int = 1, **kwargs) -> Manifold:
+    return AffineSubspace(d, ambient_dim, seed=seed, **kwargs)
+
+
+def _sphere(ambient_dim: int, seed: int = 0, d: int = 2, **kwargs) -> Manifold:
+    return Sphere(d, ambient_dim, seed=seed, **kwargs)
+
+
+_subspace.manifold_class, _sphere.manifold_class = AffineSubspace, Sphere
+
 MANIFOLDS: dict[str, Callable[..., Manifold]] = {
-    "subspace": lambda D, seed=0, d=1: AffineSubspace(d, D, seed=seed),
-    "circle": lambda D, seed=0, d=1: Circle(D, seed=seed),
-    "sphere": lambda D, seed=0, d=2: Sphere(d, D, seed=seed),
-    "torus": lambda D, seed=0, d=2: Torus(D, seed=seed),
-    "flat_torus": lambda D, seed=0, d=2: FlatTorus(D, seed=seed),
-    "swiss_roll": lambda D, seed=0, d=2: SwissRoll(D, seed=seed),
+    "subspace": _subspace,
+    "circle": _fixed_dimension(Circle),
+    "sphere": _sphere,
+    "torus": _fixed_dimension(Torus),
+    "flat_torus": _fixed_dimension(FlatTorus),
+    "swiss_roll": _fixed_dimension(SwissRoll),
 }
+
+
+def _keywords(builder: Callable[..., Manifold]) -> list[str]:
+    """The keyword arguments a builder of MANIFOLDS takes besides D and seed: d and its class's."""
+    own = inspect.signature(builder.manifold_class.__init__).parameters
+    return sorted({"d"} | set(own) - {"self", "d", "ambient_dim", "seed"})
 
 
 def make_manifold(name: str, ambient_dim: int, seed: int = 0, **kwargs) -> Manifold:
     """Build a test manifold by name (``MANIFOLDS``) in R^D with default sizes.
 
+    `kwargs` are ``d`` (for "subspace" and "sphere"; the others accept only their own d) and the
+    keyword arguments of the manifold's class (``radius``, ``major``, ``half_width``, ...); any
+    other raises ValueError naming the allowed ones.
+
     >>> make_manifold("circle", 10, seed=3).reach
+    1.0
+    >>> make_manifold("torus", 5, major=3.0).reach
     1.0
     """
     if name not in MANIFOLDS:
         raise ValueError(f"name = {name!r} is not a test manifold: use one of {sorted(MANIFOLDS)}")
+    allowed = _keywords(MANIFOLDS[name])
+    for key, value in kwargs.items():
+        if key not in allowed:
+            raise ValueError(f"{key} = {value!r} is not a parameter of the {name!r} manifold: use one of {allowed}")
     return MANIFOLDS[name](ambient_dim, seed=seed, **kwargs)
 
 

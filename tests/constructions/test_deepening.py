@@ -117,3 +117,43 @@ def test_bump_values_in_row_blocks_equal_the_dense_sum():
     inside = np.abs(x[:, None, :] - centres[None]).max(-1) <= tau
     dense = (coef[None] * np.where(inside, np.maximum(1 - dist / tau, 0), 0)).sum(1)
     np.testing.assert_allclose(bump_values(centres, coef, tau, x), dense, rtol=1e-12, atol=1e-12)
+
+
+def test_deep_realisation_refuses_inputs_outside_the_nonnegative_orthant():
+    """Audit W4: with inputs in [-1, 2], F.deep() missed the labels by 0.55 although F.wide interpolates."""
+    prob, x, y = _data(1, 50, 0)
+    f0 = partition_estimator(x, y, 1)
+    F = deepen_interpolant(f0, 3 * x - 1, y, exact=False)
+    assert np.abs(F.wide(3 * x - 1)[:, 0] - y).max() <= F.rounding_envelope()
+    with pytest.raises(ValueError, match=r"x \(the centres\) has a coordinate -0.99.* outside \[0, inf\)"):
+        F.deep()
+    # inputs in [0, 3]: x is carried exactly as σ(x), so the deep net is F there
+    G = deepen_interpolant(f0, 3 * x, y, exact=False)
+    z = np.concatenate([3 * x, np.linspace(0, 3, 301)[:, None]])
+    np.testing.assert_allclose(G.deep()(z)[:, 0], G.wide(z)[:, 0], rtol=0, atol=1e-12)
+
+
+def test_no_samples_and_bad_tau_arguments_are_named():
+    """Audit U5: n = 0 and choose_tau(d = 0 or n = 0) gave ZeroDivisionError, choose_tau(inf) OverflowError."""
+    prob, x, y = _data(1, 20, 1)
+    f0 = partition_estimator(x, y, 1)
+    with pytest.raises(ValueError, match=r"x has shape \(0, 1\) and y \(0,\): need \(n, 1\) and \(n,\) with n >= 1"):
+        deepen_interpolant(f0, x[:0], y[:0])
+    for args, word in (((0.1, 10, 0), "d = 0 is out of range"), ((0.1, 0, 2), "n = 0 is out of range"),
+                       ((np.inf, 10, 2), r"q_inf = inf is out of range: .*\(the inputs must be distinct\)"),
+                       ((np.nan, 10, 2), "q_inf = nan"), ((0.0, 10, 2), "q_inf = 0.0")):
+        with pytest.raises(ValueError, match=word):
+            choose_tau(*args, shrink=False)
+    assert choose_tau(np.float64(0.3), np.int64(100), np.int64(2)) == choose_tau(0.3, 100, 2)
+    with pytest.raises(ValueError, match="tau = inf is out of range"):  # was a raw OverflowError from Fraction
+        bump_sum(x, y, np.inf)
+
+
+def test_interpolant_takes_1d_inputs_when_d_is_1():
+    """Audit U5: F(x) with x of shape (n,) gave a scipy KD-tree error."""
+    prob, x, y = _data(1, 30, 2)
+    F = deepen_interpolant(partition_estimator(x, y, 1), x, y, exact=False)
+    np.testing.assert_array_equal(F(x[:, 0]), F(x))
+    assert F(x[:, 0]).shape == (30,)
+    with pytest.raises(ValueError, match=r"x has shape \(30, 2\): expected \(N, 1\) or \(N,\)"):
+        F(np.zeros((30, 2)))

@@ -63,3 +63,17 @@ def test_bad_input_names_the_parameter(kwargs, word):
 def test_other_manifolds_are_refused():
     with pytest.raises(ValueError, match="manifold"):
         smooth_function(FlatTorus(5))
+
+
+def test_numpy_scalars_count_as_numbers():
+    """Audit U2: q = np.float32(0.5) was refused ("q = 0.5 is out of range")."""
+    m = Circle(3, seed=0)
+    a = FootPointNet(m, smooth_function(m), np.int64(4), np.float32(0.5), kappa=np.float64(0.5),
+                     chart_radius=np.float32(0.125), iterations=np.int64(20))
+    b = FootPointNet(m, smooth_function(m), 4, 0.5, kappa=0.5, chart_radius=0.125, iterations=20)
+    assert a.q == b.q == 0.5 and a.iterations == 20
+    x = m.sample_tube(30, 0.5, seed=1).x
+    np.testing.assert_array_equal(a(x), b(x))
+    assert a(x[0]).shape == (1,) and a(x[0])[0] == a(x)[0, 0]  # one point (D,), as a ReluNet takes it
+    with pytest.raises(ValueError, match=r"x has shape \(2,\): expected \(n, 3\) or \(3,\)"):
+        a(np.zeros(2))

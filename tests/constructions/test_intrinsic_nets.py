@@ -180,3 +180,115 @@ def test_trainer_weight_decay_is_decoupled_and_zero_changes_nothing():
         torch.testing.assert_close(one.params_[name][1], base.params_[name][1], rtol=0, atol=0)
     with pytest.raises(ValueError, match="weight_decay"):
         BatchedTrainer(mlp, weight_decay=-1.0)
+
+
+def test_projection_net_meets_its_bound_beyond_the_edge_of_a_subspace_patch():
+    """Audit W2: points of the tube beyond the patch got the unclamped foot, so g ∘ π left [0, g.sup]
+    and the net missed it by more than error_bound."""
+    from relunet.constructions.manifolds import AffineSubspace
+
+    m = AffineSubspace(2, 6, half_width=1.0, seed=0)
+    g = m.kink_function(1.0)
+    built = projection_net(m, g, 256, q=0.5)
+    rng = np.random.default_rng(1)
+    u = rng.uniform(-1.5, 1.5, (4000, 2))
+    x = m.embed(u) + 0.3 * m.normal_directions(m.embed(np.clip(u, -1, 1)), rng) * rng.random((4000, 1))
+    x = x[m.distance(x) < 0.5 * m.tube_scale]  # the tube M(q s) around the patch
+    assert np.mean(np.abs(u).max(axis=1) > 1.0) > 0.3 and len(x) > 1000
+    target = ManifoldTarget(m, g).numpy(x)
+    assert target.max() <= g.sup
+    assert np.abs(built.net(x)[:, 0] - target).max() <= built.error_bound
+
+
+def test_numpy_scalars_count_as_numbers_in_projection_net():
+    """Audit U2: q = np.int64(0) was refused."""
+    m = Circle(5, seed=0)
+    g = m.kink_function(1.0)
+    a, b = projection_net(m, g, 16, q=np.int64(0)), projection_net(m, g, np.int64(16), q=0.0)
+    x = m.sample(50, seed=1)
+    np.testing.assert_array_equal(a.net(x), b.net(x))
+    assert projection_net(m, g, 16.0, q=np.float32(0.5)).q == 0.5
+
+
+@pytest.mark.parametrize(("centres", "word"), [(16.5, "centres = 16.5 is out of range"), ("16", "centres = '16'"),
+                                               (0, "centres = 0 is out of range")])
+def test_projection_net_names_bad_centres(centres, word):
+    """Audit U5: centres = 16.0-like values gave AttributeError: 'float' object has no attribute 'covering_radius'."""
+    m = Circle(5, seed=0)
+    with pytest.raises(ValueError, match=word):
+        projection_net(m, m.kink_function(1.0), centres, q=0.5)
+
+
+@pytest.mark.parametrize(("call", "word"), [
+    (lambda: graded_sqrt_knots(math.inf, 1e-3), "upper = inf is out of range"),
+    (lambda: graded_sqrt_knots(math.nan, 1e-3), "upper = nan is out of range"),
+    (lambda: graded_sqrt_knots(-1.0, 1e-3), r"upper = -1.0 is out of range: upper must be a finite number >= 0"),
+    (lambda: graded_sqrt_knots(4.0, 1e-170), "need about .* knots"),  # 16 ε² underflows: the grid never grew
+    (lambda: graded_sqrt_knots(4.0, math.nan), "error = nan"),
+    (lambda: reciprocal_knots(math.inf, 1e-3), "upper = inf is out of range"),
+    (lambda: reciprocal_knots(math.nan, 1e-3), "upper = nan is out of range"),
+    (lambda: reciprocal_knots(0.5, 1e-3), r"upper = 0.5 is out of range: upper must be a finite number >= 1"),
+    (lambda: reciprocal_knots(4.0, 1e-300), "need about .* knots"),
+])
+def test_knots_refuse_non_finite_or_too_fine_grids(call, word):
+    """Audit C3: graded_sqrt_knots(inf) never returned, nan and -1 gave 2 knots, reciprocal_knots raw errors."""
+    with pytest.raises(ValueError, match=word):
+        call()
+
+
+def test_semi_explicit_net_takes_one_point_as_a_relu_net_does():
+    """Audit U5: a 1-D x gave IndexError."""
+    m = Circle(5, seed=0)
+    g = m.kink_function(1.0)
+    semi, pure = (projection_net(m, g, 16, q=0.5, mode=mode).net for mode in ("semi", "pure"))
+    p = m.sample(1, seed=2)
+    assert semi(p[0]).shape == pure(p[0]).shape == (1,)
+    np.testing.assert_allclose(semi(p[0]), semi(p)[0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"x has shape \(4,\): expected \(n, 5\) or \(5,\)"):
+        semi(np.zeros(4))
+
+
+@pytest.mark.parametrize(("box", "word"), [(np.array([[0.0, 1.0]]), r"box has shape \(1, 2\): expected \(2, 2\)"),
+                                           (np.zeros((2, 3)), r"box has shape \(2, 3\)"),
+                                           (np.array([[0.0, 1.0], [1.0, 1.0]]), "lo < hi"),
+                                           (np.array([[0.0, 1.0], [0.0, np.inf]]), "finite")])
+def test_grid_approximant_checks_its_box(box, word):
+    """Audit U5: a box of the wrong shape gave IndexError."""
+    from relunet.constructions.targets import Target
+
+    with pytest.raises(ValueError, match=word):
+        GridApproximant(Target("x1 + x2", 2), box, 4)
+    with pytest.raises(ValueError, match="cells = 2.5"):
+        GridApproximant(Target("x1 + x2", 2), np.array([[0.0, 1.0], [0.0, 1.0]]), 2.5)
+
+
+def _sets():
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=(40, 3)), rng.normal(size=(60, 3))]
+    return xs, [x[:, 0] for x in xs]
+
+
+@pytest.mark.parametrize(("change", "word"), [
+    ({"schedule": [(1e-2, 0)]}, r"schedule\[0\] steps = 0 is out of range"),
+    ({"schedule": [(0.0, 5)]}, r"schedule\[0\] lr = 0.0 is out of range"),
+    ({"schedule": [1e-2]}, r"schedule\[0\] = 0.01 is not allowed: each entry is a pair \(lr, steps\)"),
+    ({"schedule": []}, r"schedule = \[\] is empty"),
+    ({"xs": lambda xs: [xs[0], xs[1][:, :2]]}, r"xs\[1\] has shape \(60, 2\): expected \(n, 3\)"),
+    ({"ys": lambda ys: [ys[0], ys[1][:5]]}, r"ys\[1\] has shape \(5,\): expected \(60,\)"),
+    ({"xs": lambda xs: [xs[0][:, 0], xs[1]]}, r"xs\[0\] has shape \(40,\): expected \(n, D\)"),
+    ({"ys": lambda ys: [ys[0], np.full(60, np.nan)]}, r"xs\[1\] or ys\[1\] has NaN or inf"),
+    ({"val": lambda xs: [(xs[0], xs[0][:, 0]), (xs[1][:, :2], xs[1][:, 0])]}, r"val x\[1\] has shape \(60, 2\)"),
+    ({"batch_size": "a"}, "batch_size = 'a'"),
+])
+def test_train_mlps_names_bad_arguments(change, word):
+    """Audit U4: 0 steps said 'record_every = 0', shape mismatches gave numpy broadcast errors, 1-D x an
+    IndexError, and schedule = [] returned params=None."""
+    xs, ys = _sets()
+    args = {"xs": xs, "ys": ys, "width": 4, "schedule": [(1e-2, 5)], "batch_size": None}
+    for key, value in change.items():
+        if key == "val":
+            args["val"] = value(xs)
+        else:
+            args[key] = value(args[key]) if callable(value) else value
+    with pytest.raises(ValueError, match=word):
+        train_mlps(args.pop("xs"), args.pop("ys"), **args)

@@ -208,3 +208,102 @@ def test_distance_target():
 def test_bad_input_names_the_parameter(build, word):
     with pytest.raises(ValueError, match=word):
         build()
+
+
+def test_affine_subspace_projects_onto_its_patch():
+    """Audit W2: M is the patch |u|_inf <= half_width, so π clamps the coordinates to it."""
+    m = AffineSubspace(1, 3, half_width=1.0, seed=0)
+    far = m.embed(np.array([[5.0]]))  # on the line, 4 beyond the patch
+    np.testing.assert_allclose(m.distance(far), [4.0], atol=1e-12)
+    np.testing.assert_allclose(m.coordinates(far), [[1.0]], atol=1e-12)
+    np.testing.assert_allclose(m.project(far), m.embed(np.array([[1.0]])), atol=1e-12)
+    g = m.kink_function(1.0)
+    assert ManifoldTarget(m, g).numpy(far)[0] <= g.sup
+    # a point of the patch and a point normal to it are unchanged; the projection is 1-Lipschitz
+    square = AffineSubspace(2, 5, half_width=2.0, seed=1)
+    tube = square.sample_tube(300, 0.9, seed=2)
+    np.testing.assert_allclose(square.project(tube.x), tube.foot, atol=1e-12)
+    x = np.random.default_rng(3).normal(scale=4.0, size=(400, 5))
+    p = square.project(x)
+    assert np.all(np.abs(square.coordinates(x)) <= 2.0)
+    assert np.all(np.linalg.norm(p[1:] - p[:-1], axis=1) <= np.linalg.norm(x[1:] - x[:-1], axis=1) * (1 + 1e-12))
+    clipped = square.clip_to_tube(torch.as_tensor(x), 0.5).numpy()
+    assert np.all(square.distance(clipped) <= 0.5 * (1 + 1e-12))
+
+
+def test_embed_refuses_coordinates_of_the_wrong_width():
+    """Audit W6: (3, 2) coordinates for a curve were reshaped into 6 points."""
+    with pytest.raises(ValueError, match=r"u has shape \(3, 2\): expected \(n, 1\)"):
+        Circle(5, seed=0).embed(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="u has shape"):
+        Torus(4, seed=0).embed(np.zeros(3))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        Circle(5, seed=0).embed(np.array([[np.nan]]))
+    assert Circle(5, seed=0).embed(np.zeros(3)).shape == (3, 5)  # n angles of a curve
+    assert Torus(4, seed=0).embed(np.zeros(2)).shape == (1, 4)  # one point (d,)
+
+
+def _reach_all_pairs(m, n, seed):
+    """The (G1) estimate from all pairs at once: the algorithm before the row blocks."""
+    from relunet.constructions.manifolds import _normal_parts
+
+    with torch.no_grad():
+        core = m.to_core(torch.as_tensor(m.sample(n, seed)))
+        basis = m._tangent_core(core).numpy()
+    sq, normal = _normal_parts(core.numpy(), basis)
+    mask = normal > 1e-4 * np.sqrt(sq)
+    return float(np.where(mask, sq / (2 * np.where(mask, normal, 1.0)), np.inf).min())
+
+
+def test_estimate_reach_in_row_blocks_is_bit_identical_and_small_in_memory(monkeypatch):
+    """Audit C7: the pairs were three dense (n, n, k) arrays (8.8 GB at n = 10^4)."""
+    import tracemalloc
+
+    import relunet.constructions.manifolds as manifolds
+
+    # values of the all-pairs algorithm, recorded before the change
+    recorded = [(Torus(4, seed=2), 1.0000000079312232), (Sphere(2, 5, seed=1), 0.9999999999973341),
+                (SwissRoll(3, seed=0), 3.1167413826044235), (Circle(3, seed=0), 0.9999999973599835)]
+    monkeypatch.setattr(manifolds, "_REACH_BLOCK_ENTRIES", 1000)  # many blocks of a few rows
+    for m, value in recorded:
+        assert m.estimate_reach(300, seed=3) == value == _reach_all_pairs(m, 300, 3)
+    monkeypatch.setattr(manifolds, "_REACH_BLOCK_ENTRIES", 1 << 16)
+    m = Torus(4, seed=0)
+    m.estimate_reach(10, seed=0)
+    tracemalloc.start()
+    try:
+        m.estimate_reach(1500, seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6  # all pairs at once: 3 arrays of 1500² x 3 float64 = 162 MB
+
+
+def test_numpy_scalars_count_as_numbers():
+    """Audit U2: np.int64(0) was refused as a tube fraction."""
+    m = Circle(5, seed=np.int64(2))
+    assert m.seed == 2 and m.tube_radius(np.int64(0)) == 0.0 and m.tube_radius(np.float32(0.5)) == 0.5
+    np.testing.assert_array_equal(m.sample_tube(10, np.int64(0)).radius, np.zeros(10))
+    assert m.kink_function(np.float32(0.5)).alpha == 0.5
+
+
+def test_make_manifold_passes_keyword_arguments_or_names_the_allowed_ones():
+    """Audit U5: make_manifold("torus", 5, radius=2) gave '<lambda>() got an unexpected keyword argument'."""
+    assert make_manifold("torus", 5, major=3.0).reach == 1.0
+    assert make_manifold("circle", 4, radius=2.0).reach == 2.0
+    assert make_manifold("sphere", 5, d=3, radius=0.5).d == 3
+    assert make_manifold("subspace", 5, d=2, half_width=2.0).tube_scale == 2.0
+    with pytest.raises(ValueError, match=r"radius = 2 is not a parameter of the 'torus' manifold: use one of "
+                                         r"\['d', 'major', 'minor', 'origin'\]"):
+        make_manifold("torus", 5, radius=2)
+    with pytest.raises(ValueError, match="d = 2 is out of range"):
+        make_manifold("circle", 5, d=2)
+
+
+@pytest.mark.parametrize("alpha", [-1.0, 0.0, float("nan"), float("inf"), 1.5, "1"])
+@pytest.mark.parametrize("build", [lambda: Circle(3), lambda: Sphere(2, 4), lambda: Torus(3), lambda: FlatTorus(4),
+                                   lambda: AffineSubspace(1, 3), lambda: SwissRoll(3)])
+def test_kink_functions_refuse_exponents_outside_zero_one(build, alpha):
+    """Audit U5: alpha = -1 or nan was accepted and gave inf at the kink."""
+    with pytest.raises(ValueError, match=r"alpha = .* is out of range: alpha must be a finite number > 0 and <= 1"):
+        build().kink_function(alpha)

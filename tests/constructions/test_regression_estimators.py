@@ -171,3 +171,52 @@ def test_mlp_estimator_and_truncation():
     assert t(np.array([[-3.0], [0.25], [3.0]])).ravel().tolist() == [-1.0, 0.5, 1.0]
     with pytest.raises(ValueError, match=r"x has 1 entries outside \[0, 1\] \(for example 1.5\)"):
         partition_estimator(np.array([[1.5]]), np.array([1.0]), 1)
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    ((1000, 2.5, 1.0, 1, 0.1), "cells = 2.5 is out of range"),  # k = int(2.5) slabs with p = 2.5^-d
+    ((1000, 10, 1.0, 1, -1.0), "sigma = -1.0 is out of range"),
+    ((1000, 10, 0.0, 1, 0.1), "r = 0.0 is out of range"),
+    ((1000, 0, 1.0, 1, 0.1), "cells = 0 is out of range"),  # ZeroDivisionError
+    ((1000, 10, 1.0, 0, 0.1), "d = 0 is out of range"),  # math domain error
+    ((0, 10, 1.0, 1, 0.1), "n = 0 is out of range"),
+    ((1000, 10, np.nan, 1, 0.1), "r = nan is out of range"),
+])
+def test_partition_expected_risk_names_bad_arguments(args, word):
+    """Audit W7: partition_expected_risk validated nothing."""
+    with pytest.raises(ValueError, match=word):
+        partition_expected_risk(*args)
+
+
+def test_partition_expected_risk_takes_numpy_scalars_and_float_sample_sizes():
+    value = partition_expected_risk(1000, 10, 1.0, 1, 0.1)
+    assert partition_expected_risk(np.int64(1000), np.int64(10), np.float32(1.0), np.int64(1), 0.1) == value
+    big = np.floor(300.0**4)  # the rate sweeps' n = k^(2r+d), a float
+    assert partition_expected_risk(big, 300, 1.0, 2, 0.1) == partition_expected_risk(int(big), 300, 1.0, 2, 0.1)
+
+
+def test_excess_risk_sample_does_not_depend_on_chunk():
+    """Audit M1: with the cosine density the rejection sampling ran per chunk, so chunk changed the test
+    sample (0.39845, 0.39795, 0.39760 for chunk = 20000, 4096, 1000)."""
+    prob = RegressionProblem(holder_target(1, 2), density="cosine")
+    seen = {}
+    values = {}
+    for chunk in (20000, 1 << 14, 4096, 1000, 7):
+        batches = []
+
+        def zero(x, batches=batches):
+            batches.append(x.copy())
+            return np.zeros(len(x))
+
+        values[chunk] = prob.excess_risk(zero, n_test=20000, seed=0, chunk=chunk).value
+        seen[chunk] = np.concatenate(batches)
+        assert max(len(b) for b in batches) == min(chunk, 20000)
+    for chunk in values:
+        np.testing.assert_array_equal(seen[chunk], seen[1 << 14])
+        assert values[chunk] == pytest.approx(values[1 << 14], rel=1e-13)  # only the order of the sums differs
+    # the default chunk gives the values it gave before, for both densities (recorded before the change)
+    assert values[1 << 14] == 0.39821849706894724
+    uniform = RegressionProblem(holder_target(1, 2))
+    for chunk in (1 << 14, 4096, 1000):
+        assert uniform.excess_risk(lambda x: np.zeros(len(x)), n_test=20000, seed=0, chunk=chunk).value \
+            == 0.2885875139711346
