@@ -7,7 +7,11 @@ Measures
     checks that the two agree to 1e-12 relative on the subset;
 (b) ``relunet.constructions.yarotsky_square(10)`` evaluated in float64 by ``net(x)`` on 10^7
     points of [0, 1], and the same through ``net.to_module()`` in torch float64 under
-    ``torch.no_grad``.
+    ``torch.no_grad``;
+(c) the start-up of the ``relunet`` command: ``relunet --help`` and ``relunet bound`` (which
+    load neither torch nor the claims) against the same ``bound`` call in a process that first
+    imports torch and the claims, as every call did before ``relunet.verify`` loaded its names
+    lazily.
 
 and writes a markdown file with the machine and the figures.
 
@@ -24,6 +28,8 @@ import argparse
 import datetime as _dt
 import os
 import platform
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -175,7 +181,34 @@ def bench_chunks(n_points: int, chunks=(1024, 4096, 16384, 65536), repeats: int 
     return out
 
 
-def render(info: dict, a: dict, b: dict, chunks: dict, quick: bool) -> str:
+CLI_CASES = {
+    "relunet --help": "import sys; from relunet.verify.cli import main; sys.argv[0] = 'relunet';"
+                      " main(['--help'])",
+    "relunet bound approx.square.error --set m=5": "from relunet.verify.cli import main;"
+                                                   " main(['bound', 'approx.square.error', '--set', 'm=5'])",
+    "the same bound, torch and the claims imported first": "import torch, relunet.verify.claim;"
+                                                            " from relunet.verify.cli import main;"
+                                                            " main(['bound', 'approx.square.error', '--set', 'm=5'])",
+}
+
+
+CLI_BOUND, CLI_BOUND_EAGER = list(CLI_CASES)[1:]
+
+
+def bench_cli(repeats: int) -> dict:
+    """(c) median wall time of a fresh Python process for each case of CLI_CASES."""
+    out = {}
+    for label, code in CLI_CASES.items():
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        out[label] = statistics.median(times)
+    return out
+
+
+def render(info: dict, a: dict, b: dict, chunks: dict, cli: dict, quick: bool) -> str:
     def row(k, v):
         return f"| {k} | {v} |"
 
@@ -236,6 +269,16 @@ def render(info: dict, a: dict, b: dict, chunks: dict, quick: bool) -> str:
         *(f"| {c:,}{' (default)' if c == chunks['default'] else ''} | {t:.3f} | "
           f"{chunks['points'] / t:.3e} |" for c, t in chunks["seconds"].items()),
         "",
+        "## (c) Start-up of the `relunet` command",
+        "",
+        "Median wall time of a fresh Python process running the command through "
+        "`relunet.verify.cli.main`.",
+        "",
+        "| command | seconds |",
+        "|---|---|",
+        *(row(f"`{k}`" if k.startswith("relunet") else k, f"{v:.2f}") for k, v in cli.items()),
+        row("ratio: with torch and the claims / without", f"{cli[CLI_BOUND_EAGER] / cli[CLI_BOUND]:.1f}"),
+        "",
     ]
     return "\n".join(lines)
 
@@ -250,7 +293,8 @@ def main(argv=None) -> int:
     a = bench_bound(10**6 // scale, max(2000 // scale, 50))
     b = bench_net(10**7 // scale)
     chunks = bench_chunks(10**6 // scale)
-    text = render(info, a, b, chunks, args.quick)
+    cli = bench_cli(3 if args.quick else 7)
+    text = render(info, a, b, chunks, cli, args.quick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
