@@ -26,6 +26,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["main"]
 
+EXACT_SHOWN = 100  # longer exact values are left to --json
+
 
 class UsageError(Exception):
     """Bad usage or bad input: exit status 2 with one line."""
@@ -207,6 +209,8 @@ def _cmd_bound(args) -> int:
         exact = info.get("exact")
         if exact is None and "exact" in info:
             exact_text = " (the exact rational has too many digits to print)"
+        elif exact and len(exact) > EXACT_SHOWN:
+            exact_text = f" (exactly a rational of {len(exact)} characters: --json gives it)"
         else:
             exact_text = f" = {exact}" if exact and exact != repr(info["value"]) else ""
         print(f"  at {where}: {info['value']!r}{exact_text}")

@@ -186,3 +186,11 @@ def test_interrupt_ends_with_one_line_and_status_130(tmp_path):
     if proc.returncode == 0:
         pytest.skip("`relunet list` finished before the signal arrived")
     assert proc.returncode == 130 and err == "relunet: interrupted\n"
+
+
+def test_bound_leaves_a_long_exact_value_to_json(capsys):
+    assert main(["bound", "approx.bump.integral", "--set", "d=200", "--set", "tau=100"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("  at d=200, tau=100: 1.0137116446727217e+83 (exactly a rational of") and len(last) < 120
+    assert main(["bound", "approx.bump.integral", "--set", "d=200", "--set", "tau=100", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["exact"]) > 300
