@@ -26,6 +26,10 @@ def test_the_pages_have_examples():
 
 @pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)], ids=lambda p: p.name)
 def test_page_examples_run(page, tmp_path, monkeypatch):
+    from relunet.verify import all_claims, claim
+
+    all_claims()  # load the built-in claims, then keep a page's own claims out of the other tests
+    monkeypatch.setattr(claim, "_REGISTRY", dict(claim._REGISTRY))
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(python_blocks(page)):

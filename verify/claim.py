@@ -14,12 +14,15 @@ import itertools
 import json
 import math
 import numbers
+import re
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+
+import numpy as np
 
 from relunet.bounds.core import Domain
 from relunet.constructions.validation import check_int
@@ -42,6 +45,9 @@ __all__ = [
 
 STATUSES = ("pass", "fail", "inconclusive", "error")
 PROFILES = ("quick", "full")
+KINDS = ("int", "float")
+RESERVED_NAMES = ("seed", "profile", "device")  # keywords of check() and Claim.run()
+_SPECIAL = ("nan", "inf", "-inf")  # how the store writes non-finite floats
 MAX_SWEEP_VALUES = 10_000  # values one --set a..b may expand to
 
 
@@ -71,6 +77,29 @@ class Param:
     full: Any = None
     sweep: bool = False
     kind: str = "int"
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"Param name = {self.name!r} is not allowed: use a Python identifier")
+        if self.name in RESERVED_NAMES:
+            raise ValueError(f"Param name = {self.name!r} is reserved (a keyword of check() and Claim.run): "
+                             f"use another name than {', '.join(RESERVED_NAMES)}")
+        if not isinstance(self.domain, Domain):
+            raise TypeError(f"Param {self.name}: domain = {self.domain!r} is not a Domain")
+        if self.kind not in KINDS:
+            raise ValueError(f"Param {self.name}: kind = {self.kind!r} is not allowed: use one of {KINDS}")
+        for label, value in (("default", self.default), ("full", self.full)):
+            if value is not None:
+                self._check_declared(label, value)
+
+    def _check_declared(self, label: str, value) -> None:
+        if isinstance(value, (list, tuple)) and not self.sweep:
+            raise ValueError(f"Param {self.name}: {label} = {value!r} is a list: declare sweep=True for a "
+                             f"swept parameter")
+        try:
+            self.validate(value)
+        except ValueError as exc:
+            raise ValueError(f"Param {self.name}: {label} is not allowed: {exc}") from None
 
     def value_for(self, profile: str):
         return self.default if (profile == "quick" or self.full is None) else self.full
@@ -125,6 +154,9 @@ class Param:
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise ValueError(f"{self.name} = {v!r} is not a number: {self.name} must be "
                                  f"{self.describe()}")
+            if self.kind == "int" and not float(v).is_integer():
+                raise ValueError(f"{self.name} = {v!r} is not an integer: {self.name} is an int parameter; "
+                                 f"declare Param(..., kind='float') for real values")
             self.domain.check(self.name, v)
             out.append(int(v) if self.kind == "int" else float(v))
         return out if isinstance(value, (list, tuple)) else out[0]
@@ -147,6 +179,16 @@ class Control:
     description: str
     failed: bool
     detail: str = ""
+
+    def __post_init__(self):
+        self.failed = _check_failed(self.failed)
+
+
+def _check_failed(failed) -> bool:
+    """`Control.failed` as a bool: only a Python or NumPy bool is accepted (``"False"`` is truthy)."""
+    if not isinstance(failed, (bool, np.bool_)):
+        raise TypeError(f"control.failed = {failed!r} is not allowed: use True or False (a bool)")
+    return bool(failed)
 
 
 @dataclass
@@ -208,7 +250,10 @@ class Verdict:
     @classmethod
     def from_json(cls, text: str) -> Verdict:
         d = json.loads(text)
-        d["ci"] = tuple(d["ci"]) if d.get("ci") is not None else None
+        for name in ("predicted", "measured", "tolerance"):
+            d[name] = _unspecial(d.get(name))
+        d["ci"] = tuple(_unspecial(c) for c in d["ci"]) if d.get("ci") is not None else None
+        d["data"] = _unspecial_all(d.get("data", {}))
         return cls(**d)
 
     def summary(self) -> str:
@@ -235,6 +280,19 @@ class Verdict:
         if self.status != "pass" and self.message:
             line += f"\n             {self.message}"
         return line
+
+
+def _unspecial(x):
+    """Undo the store's strings for non-finite floats: exactly "nan", "inf" or "-inf" become floats."""
+    return float(x) if isinstance(x, str) and x in _SPECIAL else x
+
+
+def _unspecial_all(x):
+    if isinstance(x, dict):
+        return {k: _unspecial_all(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_unspecial_all(v) for v in x]
+    return _unspecial(x)
 
 
 def _short(v) -> str:
@@ -322,6 +380,20 @@ class Claim:
     aggregate: AggregateFunction | None = None
     canonical: Callable[[dict], dict] | None = None
 
+    def __post_init__(self):
+        if not isinstance(self.params, (list, tuple)) or not all(isinstance(p, Param) for p in self.params):
+            raise TypeError(f"Claim {self.id!r}: params = {_brief(self.params)} is not allowed: "
+                            f"use a list of Param")
+        names = [p.name for p in self.params]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"Claim {self.id!r}: params = {names} name {', '.join(twice)} twice: "
+                             f"each Param needs its own name")
+        for label in ("unit", "aggregate", "canonical"):
+            fn = getattr(self, label)
+            if not callable(fn) and not (fn is None and label != "unit"):
+                raise TypeError(f"Claim {self.id!r}: {label} = {_brief(fn)} is not callable")
+
     def param(self, name: str) -> Param:
         for p in self.params:
             if p.name == name:
@@ -349,7 +421,7 @@ class Claim:
             unit = dict(values)
             unit.update(zip(swept, combo))
             if self.canonical is not None:
-                unit = self.canonical(unit)
+                unit = self._canonical(unit)
                 key = json.dumps(unit, sort_keys=True, default=str)
                 if key in seen:
                     continue
@@ -357,36 +429,40 @@ class Claim:
             out.append(unit)
         return out
 
-    def _verdict(self, params: dict, ctx: RunContext, kind: str, fn: Callable[[], Outcome | None]):
-        start = time.perf_counter()
+    def _canonical(self, unit: dict) -> dict:
+        """`canonical(unit)`; raises naming the claim when it raises or returns something else than a dict.
+
+        Raises
+        ------
+        ValueError
+            When `canonical` raises.
+        TypeError
+            When it returns something other than a dict.
+        """
         try:
-            outcome = fn()
-        except Exception as exc:  # a failing measurement is a verdict, not a crash
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            outcome = Outcome(
-                "error",
-                message=f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})",
-            )
-        if outcome is None:
-            return None
-        status, message = outcome.status, outcome.message
-        if status not in STATUSES:
-            status, message = "error", f"claim returned status {status!r}; {message}"
-        if status == "pass" and outcome.control is None:
-            status, message = "error", "no negative control was run; " + message
-        if status == "pass" and not outcome.control.failed:
-            status = "fail"
-            message = (f"negative control passed, so the check cannot tell: "
-                       f"{outcome.control.description} ({outcome.control.detail}); {message}")
-        control = asdict(outcome.control) if outcome.control is not None else None
+            out = self.canonical(dict(unit))
+        except Exception as exc:
+            raise ValueError(f"{self.id}: canonical({unit}) raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(out, dict):
+            raise TypeError(f"{self.id}: canonical({unit}) = {_brief(out)} is not allowed: it must return "
+                            f"a dict of parameters")
+        return out
+
+    def _verdict(self, params: dict, ctx: RunContext, kind: str, fn: Callable[[], Outcome | None]):
+        """Run `fn` and build its verdict; exceptions and malformed outcomes become "error" verdicts."""
+        start = time.perf_counter()
+        outcome = _call(fn)
+        if outcome is None and kind == "aggregate":
+            return None  # too few units
+        try:
+            fields = _outcome_fields(outcome, kind)
+        except (TypeError, ValueError) as exc:
+            message = f"{self.id}: the {kind} function returned a malformed outcome: {exc}"
+            fields = _outcome_fields(Outcome("error", message=message), kind)
         return Verdict(
-            claim=self.id, params=params, status=status, predicted=_float(outcome.predicted),
-            measured=_float(outcome.measured),
-            ci=tuple(float(c) for c in outcome.ci) if outcome.ci is not None else None,
-            tolerance=_float(outcome.tolerance), tolerance_reason=outcome.tolerance_reason,
-            message=message, seed=ctx.seed, seconds=time.perf_counter() - start,
-            device=ctx.device, kind=kind, control=control, figures=list(outcome.figures),
-            data=_jsonable(outcome.data), environment=environment(ctx.device), source=self.source,
+            claim=self.id, params=params, **_judge(fields), seed=ctx.seed,
+            seconds=time.perf_counter() - start, device=ctx.device, kind=kind,
+            environment=environment(ctx.device), source=self.source,
             figures_requested=ctx.figure_dir is not None,
         )
 
@@ -422,23 +498,176 @@ class Claim:
         }
 
 
-def _float(x):
-    return None if x is None else float(x)
+def _call(fn: Callable[[], Outcome | None]):
+    """Call a unit or aggregate function; an exception becomes an "error" Outcome."""
+    try:
+        return fn()
+    except Exception as exc:  # a failing measurement is a verdict, not a crash
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        return Outcome("error", message=f"{type(exc).__name__}: {exc} (at {Path(tb.filename).name}:{tb.lineno})")
+
+
+def _outcome_fields(outcome, kind: str) -> dict:
+    """The Verdict fields of an Outcome, checked and normalised to plain Python values.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the field, when `outcome` is not an Outcome or a field is malformed.
+    """
+    if not isinstance(outcome, Outcome):
+        allowed = "an Outcome or None" if kind == "aggregate" else "an Outcome"
+        raise TypeError(f"returned {type(outcome).__name__} {_brief(outcome)}: it must return {allowed}")
+    return {
+        "status": outcome.status, "predicted": _real("predicted", outcome.predicted),
+        "measured": _real("measured", outcome.measured), "ci": _pair("ci", outcome.ci),
+        "tolerance": _real("tolerance", outcome.tolerance),
+        "tolerance_reason": _text("tolerance_reason", outcome.tolerance_reason),
+        "message": _text("message", outcome.message), "control": _control(outcome.control),
+        "figures": _figures(outcome.figures), "data": _data(outcome.data),
+    }
+
+
+def _judge(fields: dict) -> dict:
+    """Apply the framework's rules: a known status, and no pass without a failed negative control."""
+    status, message, control = fields["status"], fields["message"], fields["control"]
+    if status not in STATUSES:
+        status, message = "error", f"claim returned status {status!r}; {message}"
+    if status == "pass" and control is None:
+        status, message = "error", "no negative control was run; " + message
+    if status == "pass" and not control["failed"]:
+        status = "fail"
+        message = (f"negative control passed, so the check cannot tell: "
+                   f"{control['description']} ({control['detail']}); {message}")
+    return {**fields, "status": status, "message": message}
+
+
+def _brief(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _real(name: str, x) -> float | None:
+    """A real number (or a 0-d array of one) as a float; None stays None."""
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x.item()
+    if x is None:
+        return None
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} = {_brief(x)} is not allowed: use a real number or None")
+    return float(x)
+
+
+def _pair(name: str, x) -> tuple[float, float] | None:
+    """None, or a pair (low, high) of real numbers as a tuple of floats."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if x is None:
+        return None
+    if not isinstance(x, (list, tuple)) or len(x) != 2 or any(c is None for c in x):
+        raise TypeError(f"{name} = {_brief(x)} is not allowed: use None or a pair (low, high) of numbers")
+    return (_real(f"{name}[0]", x[0]), _real(f"{name}[1]", x[1]))
+
+
+def _text(name: str, x) -> str:
+    if not isinstance(x, str):
+        raise TypeError(f"{name} = {_brief(x)} is not allowed: use a str")
+    return x
+
+
+def _control(control) -> dict | None:
+    """None, or a Control as a dict (its `failed` a real bool)."""
+    if control is None:
+        return None
+    if not isinstance(control, Control):
+        raise TypeError(f"control = {_brief(control)} is not allowed: use None or a Control")
+    _check_failed(control.failed)
+    return {"description": _text("control.description", control.description),
+            "failed": bool(control.failed), "detail": _text("control.detail", control.detail)}
+
+
+def _figures(figures) -> list[str]:
+    """A list or tuple of file names (str or Path) as a list of str; a bare str is refused."""
+    if not isinstance(figures, (list, tuple)) or not all(isinstance(f, (str, PurePath)) for f in figures):
+        raise TypeError(f"figures = {_brief(figures)} is not allowed: use a list of file names (str or Path)")
+    return [str(f) for f in figures]
+
+
+def _data(x, where: str = "data"):
+    """`data` as plain JSON values: NumPy scalars and arrays via ``tolist()``; tuples become lists,
+    number keys str.
+
+    Non-finite floats stay floats here (the store writes them as strings and reads them back).
+    """
+    if isinstance(x, (np.ndarray, np.generic)):
+        x = x.tolist()
+    if where == "data" and not isinstance(x, dict):
+        raise TypeError(f"data = {_brief(x)} is not allowed: use a dict")
+    if isinstance(x, dict):
+        for k in x:
+            if not isinstance(k, (str, numbers.Real)):
+                raise TypeError(f"{where} key {k!r} is not allowed: use str (or number) keys (JSON)")
+        return {str(k): _data(v, f"{where}[{k!r}]") for k, v in x.items()}  # number keys: str, as JSON
+    if isinstance(x, (list, tuple)):
+        return [_data(v, f"{where}[{i}]") for i, v in enumerate(x)]
+    if x is None or isinstance(x, (str, bool, int, float)):
+        return x
+    raise TypeError(f"{where} = {_brief(x)} is not JSON-able: use numbers, str, bool, None, lists and dicts")
 
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-def register(claim: Claim) -> Claim:
-    """Add a claim to the registry (ids are unique)."""
-    if claim.id in _REGISTRY:
-        raise ValueError(f"claim id {claim.id!r} is registered twice")
+_ID = re.compile(r"[^\s|<>.]+(\.[^\s|<>.]+)*")
+_LOADED = False
+
+
+def register(claim: Claim, replace: bool = False) -> Claim:
+    """Add a claim to the registry (ids are unique).
+
+    Parameters
+    ----------
+    claim : Claim
+        Its id is dotted segments without whitespace, "|", "<" or ">", e.g. ``"my.interp.error"``.
+    replace : bool
+        Replace a claim already registered under the same id (a module imported twice).
+
+    Returns
+    -------
+    Claim
+
+    Raises
+    ------
+    TypeError
+        When `claim` is not a Claim.
+    ValueError
+        For a malformed id, or an id already registered (built-in claims included) without `replace`.
+    """
+    if not isinstance(claim, Claim):
+        raise TypeError(f"claim = {_brief(claim)} is not allowed: register a Claim")
+    if not isinstance(claim.id, str) or not _ID.fullmatch(claim.id):
+        raise ValueError(f"claim id = {claim.id!r} is not allowed: use dotted segments such as 'my.claim.error', "
+                         f"without whitespace, '|', '<' or '>'")
+    _load()  # a clash with a built-in id is reported here, not on a later lookup
+    if claim.id in _REGISTRY and not replace and _REGISTRY[claim.id] is not claim:
+        raise ValueError(f"claim id = {claim.id!r} is already registered (source {_REGISTRY[claim.id].source!r}): "
+                         f"use another id; if the module was imported twice (pytest --import-mode=importlib, "
+                         f"importlib.reload), pass replace=True")
     _REGISTRY[claim.id] = claim
     return claim
 
 
 def _load():
-    from . import claims  # noqa: F401  (registers the claims)
+    """Import the built-in claims once (they register themselves)."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True  # set first: the built-in claims call register(), which calls _load()
+    try:
+        from . import claims  # noqa: F401  (registers the claims)
+    except BaseException:
+        _LOADED = False
+        raise
 
 
 def all_claims() -> list[Claim]:

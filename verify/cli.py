@@ -51,6 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list every claim with its source and parameters")
     p_list.add_argument("--json", action="store_true", help="one JSON object per claim")
+    _add_import_option(p_list)
 
     p_verify = sub.add_parser("verify", help="run claims and compare measurement with theory")
     p_verify.add_argument("claims", nargs="*", metavar="CLAIM-OR-PREFIX",
@@ -67,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--report", default=None, metavar="DIR",
                           help="write report.md and report.html with the figures to DIR")
     p_verify.add_argument("--json", action="store_true", help="one JSON object per verdict")
+    _add_import_option(p_verify)
 
     p_bound = sub.add_parser("bound", help="evaluate a bound (without NAME: list them)")
     p_bound.add_argument("name", nargs="?", metavar="NAME", help="a bound's name, as `relunet bound` lists them")
@@ -80,7 +82,31 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="parameter sizes: quick or full")
     p_fig.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                        help="where torch work runs (auto: cuda when available)")
+    _add_import_option(p_fig)
     return parser
+
+
+def _add_import_option(parser) -> None:
+    parser.add_argument("--import", action="append", default=[], metavar="MODULE", dest="imports",
+                        help="import MODULE first, so that the claims it registers can be run (repeatable; "
+                             "looked up from the current folder too)")
+
+
+def _import_user_modules(names: list[str]) -> None:
+    """Import the modules of --import; their register() calls add the user's claims."""
+    import importlib
+
+    if names and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does; a console script's path lacks it
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            raise UsageError(f"--import {name}: {exc}") from None
+        except (ValueError, UsageError):
+            raise
+        except Exception as exc:  # the user's module failed while it ran: say where, in one line
+            raise UsageError(f"--import {name} failed: {type(exc).__name__}: {exc}") from None
 
 
 def _overrides(items: list[str]) -> dict[str, str]:
@@ -99,6 +125,7 @@ def _overrides(items: list[str]) -> dict[str, str]:
 def _cmd_list(args) -> int:
     from .claim import all_claims
 
+    _import_user_modules(args.imports)
     for claim in all_claims():
         info = claim.describe()
         if args.json:
@@ -121,6 +148,7 @@ def _cmd_verify(args) -> int:
     for option, value in (("--store", args.store), ("--report", args.report)):
         if value is not None and not value.strip():
             raise UsageError(f"{option} {value!r} is empty: give a path")
+    _import_user_modules(args.imports)
     claims = select_claims(args.claims)
     overrides = _overrides(args.overrides)
     store = ResultsStore(args.store)
@@ -135,7 +163,8 @@ def _cmd_verify(args) -> int:
                               device=args.device, store=store, figure_dir=figure_dir)
     finally:
         store.close()
-    keys = ("claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds", "message")
+    keys = ("claim", "params", "kind", "status", "predicted", "measured", "ci", "tolerance", "tolerance_reason",
+            "control", "message", "seed", "device", "seconds", "figures", "source")
     for v in verdicts:
         if args.json:
             d = v.to_dict()
@@ -249,6 +278,7 @@ def _cmd_figures(args) -> int:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {args.out!r} cannot be created: {exc.strerror}") from None
+    _import_user_modules(args.imports)
     verdicts = run_claims(all_claims(), profile=args.profile, device=args.device, store=None,
                           figure_dir=out / "figures")
     for v in verdicts:

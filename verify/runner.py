@@ -63,14 +63,18 @@ def run_claims(
     try:
         for claim, values, units in jobs:
             bar.set_description(claim.id)
+            where = {"profile": profile, "device": device}
             done = []
             for params in units:
-                done.append(_run_one(store, unit_key(claim.id, params, seed), ctx,
+                done.append(_run_one(store, unit_key(claim.id, params, seed, **where), ctx,
                                      lambda p=params, c=claim: c.run_unit(p, ctx)))
                 bar.update(1)
             verdicts.extend(done)
             if claim.aggregate is not None:
-                agg = _run_one(store, unit_key(claim.id, values, seed, "aggregate"), ctx,
+                # a sweep verdict built on errored units is neither read from nor written to the store:
+                # the next run reruns those units and so must recompute it
+                clean = store if all(v.status != "error" for v in done) else None
+                agg = _run_one(clean, unit_key(claim.id, values, seed, "aggregate", **where), ctx,
                                lambda v=values, d=done, c=claim: c.run_aggregate(v, d, ctx))
                 bar.update(1)
                 if agg is not None:

@@ -1,6 +1,6 @@
 """The results store: verdicts in an embedded SQLite database, safe to interrupt.
 
-One row per finished unit (claim, parameters, seed, relunet version), written in its own
+One row per finished unit (claim, parameters, seed, profile, device, relunet version), written in its own
 transaction with a full sync, so a sweep killed at any moment (even by SIGKILL) keeps every
 unit it finished and, when run again, skips them: nothing is lost or recorded twice.
 """
@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .claim import Verdict
+from .claim import PROFILES, Verdict
 from .environment import versions
 
 __all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreError", "unit_key"]
@@ -40,10 +40,26 @@ class StoreError(ValueError):
     """The store cannot be opened or has an incompatible schema."""
 
 
-def unit_key(claim: str, params: dict, seed: int, kind: str = "unit") -> str:
-    """The identity of a unit: claim, canonical parameters, seed, kind and relunet version."""
-    canon = json.dumps(params, sort_keys=True, separators=(",", ":"))
-    return f"{claim}|{kind}|{canon}|seed={seed}|relunet={versions()['relunet']}"
+def unit_key(claim: str, params: dict, seed: int, kind: str = "unit", *, profile: str = "quick",
+             device: str = "cpu") -> str:
+    """The identity of a unit: claim, canonical parameters, seed, kind, profile, device and relunet version.
+
+    Parameters are serialised as `Claim.units` compares them (``json.dumps(..., default=str)``), so a
+    canonical value that JSON cannot hold (a Fraction, say) is written as its str.  Keys written before
+    the profile and device were part of the key do not match any new key: those rows are simply rerun.
+
+    Raises
+    ------
+    ValueError
+        For an unknown profile or an empty device.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile = {profile!r} is not allowed: use one of {PROFILES}")
+    if not isinstance(device, str) or not device:
+        raise ValueError(f"device = {device!r} is not allowed: use a device name such as 'cpu' or 'cuda'")
+    canon = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return (f"{claim}|{kind}|{canon}|seed={seed}|profile={profile}|device={device}"
+            f"|relunet={versions()['relunet']}")
 
 
 class ResultsStore:
@@ -110,7 +126,7 @@ class ResultsStore:
             cur = self._conn.execute(
                 f"INSERT OR {conflict} INTO verdicts (unit_key, claim, kind, params, seed, status, "
                 "verdict, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, verdict.claim, verdict.kind, json.dumps(verdict.params, sort_keys=True),
+                (key, verdict.claim, verdict.kind, json.dumps(verdict.params, sort_keys=True, default=str),
                  verdict.seed, verdict.status, verdict.to_json(), now),
             )
         return cur.rowcount == 1

@@ -38,7 +38,14 @@ def check(claim_id: str, *, profile: str = "quick", seed: int = 0, device: str =
     AssertionError
         With the failing verdicts' summaries; ``err.verdicts`` holds all verdicts.
     ValueError
-        For an unknown claim or a bad parameter.
+        For an unknown claim, a bad parameter, or a claim whose `canonical` raises.
+    TypeError
+        For a claim whose `canonical` returns something other than a dict.
+
+    Notes
+    -----
+    A unit or aggregate that raises, or returns something other than a well-formed `Outcome`,
+    gives an "error" verdict (and so an AssertionError), never an exception from the framework.
     """
     from .environment import resolve_device
 

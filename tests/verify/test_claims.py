@@ -1,11 +1,15 @@
 """Claims: the framework's rules, the first claims, and that the checks can fail."""
 
+import math
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 import relunet.verify.claims.approximation as approx_claims
 from relunet.bounds.core import Domain
 from relunet.constructions import product_gate, yarotsky_square
-from relunet.verify import Claim, Control, Outcome, Param, check, get_claim
+from relunet.verify import Claim, Control, Outcome, Param, Verdict, check, get_claim
 from relunet.verify.claim import _REGISTRY, select_claims
 
 FIRST_CLAIMS = ["approx.square.error", "approx.square.size", "approx.product.error",
@@ -151,3 +155,145 @@ def test_units_with_the_same_canonical_parameters_run_once():
     assert [u["k"] for u in claim.units(claim.resolve())] == [2, 4, 6]
     assert [v.params["k"] for v in claim.run()] == [2, 4, 6] and seen == [2, 4, 6]
     assert len(get_claim("erm.deepening.rate").units(get_claim("erm.deepening.rate").resolve("full"))) == 19
+
+
+CTL = Control("c", failed=True)
+D1 = Domain(lower=0, integer=True)
+
+
+def _toy(cid, unit, aggregate=None, params=None, **kw):
+    return Claim(cid, "test", "toy", params if params is not None else [Param("k", 1, D1)], unit, aggregate, **kw)
+
+
+@pytest.mark.parametrize("returned, field", [
+    ({"status": "pass"}, "dict"),
+    (None, "NoneType"),
+    (("pass", 1.0), "tuple"),
+    (Outcome("pass", "abc", 1.0, control=CTL), "predicted"),
+    (Outcome("pass", 1.0, np.array([1, 2]), control=CTL), "measured"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, ci=0.5), "ci"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, ci=(1.0,)), "ci"),
+    (Outcome("pass", 1.0, 1.0, control={"failed": True}), "control"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, figures=Path("x.png")), "figures"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, figures="x.png"), "figures"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, data={"x": object()}), "data"),
+    (Outcome("pass", 1.0, 1.0, control=CTL, data=[1]), "data"),
+])
+def test_malformed_unit_outcome_is_an_error_verdict(returned, field):
+    for claim in (_toy("toy.bad", lambda p, c: returned),
+                  _toy("toy.badagg", lambda p, c: Outcome("pass", 1, 1, control=CTL), lambda v, u, c: returned)):
+        v = claim.run()[-1]
+        if returned is None and claim.aggregate is not None:
+            assert v.kind == "unit"  # an aggregate may return None: too few units
+            continue
+        assert v.status == "error" and claim.id in v.message and field in v.message
+        Verdict.from_json(v.to_json()).summary()
+
+
+def test_wellformed_numpy_outcome_is_converted():
+    out = Outcome("pass", np.float64(1.0), np.array(1.0), ci=np.array([0.5, 1.5]), control=CTL,
+                  data={"x": np.arange(3), "y": (np.int64(2), math.inf)}, figures=(Path("a.png"),))
+    v = _toy("toy.np", lambda p, c: out).run()[0]
+    assert v.status == "pass" and v.measured == 1.0 and v.ci == (0.5, 1.5) and v.figures == ["a.png"]
+    assert v.data == {"x": [0, 1, 2], "y": [2, math.inf]} and type(v.data["y"][0]) is int
+
+
+def test_control_failed_must_be_a_bool():
+    with pytest.raises(TypeError, match="failed = 'False'"):
+        Control("c", "False")
+    assert Control("c", np.bool_(True)).failed is True
+    ctl = Control("c", True)
+    ctl.failed = "False"  # set after construction: still refused where the verdict is built
+    v = _toy("toy.ctlstr", lambda p, c: Outcome("pass", 1, 1, control=ctl)).run()[0]
+    assert v.status == "error" and "control" in v.message
+    v = _toy("toy.ctlstr2", lambda p, c: Outcome("pass", 1, 1, control=Control("c", "False"))).run()[0]
+    assert v.status == "error" and "TypeError" in v.message
+
+
+def test_register_checks_ids_and_duplicates(monkeypatch):
+    from relunet.verify import claim as claim_module
+    from relunet.verify import register
+
+    monkeypatch.setattr(claim_module, "_REGISTRY", dict(_REGISTRY))
+    unit = lambda p, c: Outcome("pass", 1, 1, control=CTL)  # noqa: E731
+    for bad in ("", "a..b", "a b", "a|b", "<a>", "a\nb", ".a"):
+        with pytest.raises(ValueError, match="claim id"):
+            register(_toy(bad, unit))
+    with pytest.raises(ValueError, match="claim id"):
+        register(_toy(123, unit))
+    with pytest.raises(TypeError, match="register a Claim"):
+        register("approx.x")
+    with pytest.raises(ValueError, match="already registered.*replace=True"):
+        register(_toy("approx.square.error", unit))
+    assert get_claim("approx.square.size").id == "approx.square.size"
+    assert get_claim("approx.square.error").source != "test"
+    mine = _toy("toy.mine", unit)
+    assert register(mine) is mine and register(mine) is mine
+    with pytest.raises(ValueError, match="importlib.reload"):
+        register(_toy("toy.mine", unit))
+    again = register(_toy("toy.mine", unit), replace=True)
+    assert get_claim("toy.mine") is again
+
+
+def test_register_loads_builtins_first(monkeypatch):
+    """A user id clashing with a built-in is refused on the user's call, and the registry stays usable."""
+    from relunet.verify import claim as claim_module
+    from relunet.verify import register
+
+    monkeypatch.setattr(claim_module, "_REGISTRY", {})
+    monkeypatch.setattr(claim_module, "_LOADED", False)
+    import sys
+
+    import relunet.verify
+
+    for name in [m for m in sys.modules if m.startswith("relunet.verify.claims")]:
+        monkeypatch.delitem(sys.modules, name)  # restored after the test
+    monkeypatch.delattr(relunet.verify, "claims", raising=False)
+    with pytest.raises(ValueError, match="already registered"):
+        register(_toy("approx.square.error", lambda p, c: None))
+    assert get_claim("approx.square.size").id == "approx.square.size"
+    assert len(claim_module.all_claims()) > 5
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n": 1}, "params"),
+    ([Param("n", 1, D1), Param("n", 5, D1)], "twice"),
+    ([Param("n", 1, D1), "m"], "params"),
+])
+def test_claim_declarations_are_checked(params, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        _toy("toy.decl", lambda p, c: None, params=params)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Param("seed", 1, D1), "reserved"),
+    (lambda: Param("profile", 1, D1), "reserved"),
+    (lambda: Param("device", 1, D1), "reserved"),
+    (lambda: Param("n", 1, D1, kind="str"), "kind = 'str'"),
+    (lambda: Param("n", 0, Domain(lower=1, integer=True)), "default"),
+    (lambda: Param("n", [1, 0], Domain(lower=1, integer=True), sweep=True), "default"),
+    (lambda: Param("n", [1, 2], D1), "sweep=True"),
+    (lambda: Param("n", 1, D1, full=-1), "full"),
+    (lambda: Param("x", 0.5, Domain(lower=0)), "kind='float'"),
+])
+def test_param_declarations_are_checked(make, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        make()
+
+
+def test_int_param_refuses_non_integer_values():
+    p = Param("x", 1, Domain(lower=0))
+    with pytest.raises(ValueError, match=r"x = 0\.75.*kind='float'"):
+        p.validate(0.75)
+    with pytest.raises(ValueError, match=r"x = 0\.75.*kind='float'"):
+        p.parse("0.75")
+    assert p.validate(2.0) == 2 and type(p.validate(2.0)) is int and p.parse("2") == 2
+    assert Param("x", 0.5, Domain(lower=0), kind="float").validate(0.75) == 0.75
+
+
+def test_canonical_errors_name_the_claim():
+    unit = lambda p, c: Outcome("pass", 1, 1, control=CTL)  # noqa: E731
+    with pytest.raises(ValueError, match="toy.canon0.*ZeroDivisionError"):
+        _toy("toy.canon0", unit, canonical=lambda p: 1 / 0).run()
+    with pytest.raises(TypeError, match="toy.canonnone.*dict"):
+        _toy("toy.canonnone", unit, canonical=lambda p: None).run()

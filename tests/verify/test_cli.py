@@ -8,7 +8,8 @@ import pytest
 
 from relunet.verify.cli import main
 
-KEYS = {"claim", "params", "status", "predicted", "measured", "ci", "tolerance", "seconds", "message"}
+KEYS = {"claim", "params", "kind", "status", "predicted", "measured", "ci", "tolerance", "tolerance_reason",
+        "control", "message", "seed", "device", "seconds", "figures", "source"}
 
 
 def run_cli(*args, cwd=None):
@@ -194,3 +195,39 @@ def test_bound_leaves_a_long_exact_value_to_json(capsys):
     assert last.startswith("  at d=200, tau=100: 1.0137116446727217e+83 (exactly a rational of") and len(last) < 120
     assert main(["bound", "approx.bump.integral", "--set", "d=200", "--set", "tau=100", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["exact"]) > 300
+
+
+USER_CLAIMS = '''
+from relunet.bounds import Domain
+from relunet.verify import Claim, Control, Outcome, Param, register
+
+
+def half(params, ctx):
+    value = 1 / (2 * params["n"])
+    return Outcome("pass", predicted=value, measured=value, tolerance=0.0, tolerance_reason="exact",
+                   control=Control("1/n is not 1/(2n)", failed=1 / params["n"] != value))
+
+
+register(Claim("user.half", "a user's test", "f(n) = 1/(2n)", [Param("n", 2, Domain(lower=1, integer=True))], half))
+'''
+
+
+def test_import_runs_a_users_own_claims(tmp_path):
+    (tmp_path / "user_claims.py").write_text(USER_CLAIMS)
+    code, out, err = run_cli("verify", "user.half", "--set", "n=4", "--import", "user_claims", "--json",
+                             "--store", str(tmp_path / "s.sqlite"), cwd=tmp_path)
+    verdict = json.loads(out)
+    assert code == 0 and verdict["claim"] == "user.half" and verdict["measured"] == 0.125
+    assert verdict["kind"] == "unit" and verdict["control"]["failed"] is True and verdict["tolerance_reason"]
+    code, out, _ = run_cli("list", "--import", "user_claims", cwd=tmp_path)
+    assert code == 0 and "user.half" in out
+    code, _, err = run_cli("verify", "user.half", cwd=tmp_path)  # control: without --import it is unknown
+    assert code == 2 and "user.half" in err
+
+
+def test_import_errors_are_one_line(tmp_path):
+    (tmp_path / "broken_claims.py").write_text("raise RuntimeError('my module is broken')\n")
+    for module, fragment in (("no_such_module", "--import no_such_module: No module named"),
+                             ("broken_claims", "--import broken_claims failed: RuntimeError: my module is broken")):
+        code, _, err = run_cli("list", "--import", module, cwd=tmp_path)
+        assert code == 2 and err.count("\n") == 1 and fragment in err

@@ -1,6 +1,7 @@
 """The results store: round trips, schema versions, and resuming after SIGKILL."""
 
 import json
+import math
 import signal
 import sqlite3
 import subprocess
@@ -107,3 +108,89 @@ def test_report_after_a_plain_run_still_gets_its_figures(tmp_path):
         assert all(Path(f).is_file() for f in copied)
         assert [v.seconds for v in again] == [v.seconds for v in first]  # reused, not rerun
         assert len(store.verdicts()) == len(plain)  # replaced in place, nothing added or lost
+
+
+def _flaky_claim(state):
+    """A claim whose unit k=2 errors while state["flaky"]; the sweep passes iff every unit passed."""
+    from relunet.bounds.core import Domain
+    from relunet.verify import Claim, Control, Outcome, Param
+
+    ctl = Control("c", failed=True)
+
+    def unit(p, ctx):
+        if state["flaky"] and p["k"] == 2:
+            raise RuntimeError("transient failure")
+        measured = 99.0 if ctx.profile == "full" else float(p["k"])
+        return Outcome("pass", measured, measured, control=ctl, ci=(math.nan, math.inf),
+                       data={"err": math.inf, "v": [math.nan, "nan", 1.0]})
+
+    def aggregate(values, units, ctx):
+        status = "pass" if all(u.status == "pass" for u in units) else "fail"
+        ok = all(isinstance(u.measured, float) and isinstance(u.ci[1], float) for u in units if u.passed)
+        return Outcome(status if ok else "error", 0.0, float(len(units)), control=ctl)
+
+    return Claim("toy.flaky", "test", "toy", [Param("k", [1, 2, 3], Domain(lower=0, integer=True), sweep=True)],
+                 unit, aggregate)
+
+
+def test_sweep_verdict_over_errored_units_is_not_stored(tmp_path):
+    from relunet.verify.runner import run_claims
+
+    state = {"flaky": True}
+    claims = [_flaky_claim(state)]
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        first = run_claims(claims, store=store)
+        assert [v.status for v in first] == ["pass", "error", "pass", "fail"]
+        assert store.count() == 2  # neither the errored unit nor the sweep built on it
+        state["flaky"] = False
+        second = run_claims(claims, store=store)
+        assert [v.status for v in second] == ["pass"] * 4
+        assert store.count() == 4
+
+
+def test_non_finite_floats_survive_the_store(tmp_path):
+    from relunet.verify.runner import run_claims
+
+    claims = [_flaky_claim({"flaky": False})]
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        fresh = run_claims(claims, store=store)
+        resumed = run_claims(claims, store=store)
+        assert [v.status for v in resumed] == ["pass"] * 4
+        got = store.verdicts()[0]
+        assert json.loads(store._conn.execute("SELECT verdict FROM verdicts").fetchone()[0])["data"]["err"] == "inf"
+    assert math.isnan(got.ci[0]) and got.ci[1] == math.inf and got.data["err"] == math.inf
+    assert math.isnan(got.data["v"][0]) and math.isnan(got.data["v"][1]) and got.data["v"][2] == 1.0
+    assert fresh[0].data["err"] == math.inf  # a fresh run sees floats too
+    v = Verdict.from_json(_verdict(m=1).to_json().replace('"measured": 1.0', '"measured": "-inf"'))
+    assert v.measured == -math.inf
+
+
+def test_store_key_includes_profile_and_device(tmp_path):
+    from relunet.verify.runner import run_claims
+
+    assert unit_key("c", {"a": 1}, 0, profile="quick") != unit_key("c", {"a": 1}, 0, profile="full")
+    assert unit_key("c", {"a": 1}, 0, device="cpu") != unit_key("c", {"a": 1}, 0, device="cuda")
+    with pytest.raises(ValueError, match="profile = 'paper'"):
+        unit_key("c", {}, 0, profile="paper")
+    claims = [_flaky_claim({"flaky": False})]
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        run_claims(claims, store=store, overrides={"k": [1]})
+        full = run_claims(claims, store=store, profile="full", overrides={"k": [1]})
+    assert full[0].measured == 99.0
+
+
+def test_unit_key_serialises_canonical_values_like_units(tmp_path):
+    from fractions import Fraction
+
+    from relunet.bounds.core import Domain
+    from relunet.verify import Claim, Control, Outcome, Param
+    from relunet.verify.runner import run_claims
+
+    assert unit_key("c", {"n": Fraction(1, 2)}, 0) == unit_key("c", {"n": "1/2"}, 0)
+    claim = Claim("toy.frac", "t", "s", [Param("n", 1, Domain(lower=0, integer=True))],
+                  lambda p, c: Outcome("pass", 1, 1, control=Control("c", True)),
+                  canonical=lambda p: {**p, "n": Fraction(p["n"], 2)})
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        assert [v.status for v in run_claims([claim], store=store)] == ["pass"]
+        assert [v.status for v in run_claims([claim], store=store)] == ["pass"]
+        assert store.count() == 1
