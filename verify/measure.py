@@ -259,7 +259,7 @@ def _fraction_of(v) -> Fraction:
     if hasattr(v, "man_exp"):
         man, exp = v.man_exp
         return Fraction(int(man)) * (Fraction(2) ** int(exp))
-    return Fraction(v)
+    return to_fraction(v, "point")
 
 
 def _polish(net: ReluNet, target: Target, point: np.ndarray, box: np.ndarray, output: int):
