@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from .catapult_models import NeuralQuadraticModel, sparsity, top_ntk_eigenvalue
-from .models import StackedMLP, StackedModel, check_seeds
+from .models import StackedMLP, StackedModel
 from .training import BatchedTrainer
-from .validation import check_int, check_positive, check_real, check_seed
+from .validation import check_int, check_positive, check_real, check_seed, check_seeds
 
 __all__ = ["LABELS", "PhaseRules", "SweepResult", "classify_run", "classify_sweep", "lam_schedule", "run_c_sweep"]
 

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import torch
 
 from . import spectral
-from .models import StackedMLP, StackedModel, check_seeds
-from .validation import check_int, check_positive, check_real, check_seed
+from .models import StackedMLP, StackedModel
+from .validation import check_int, check_positive, check_real, check_seed, check_seeds
 
 __all__ = [
     "FEATURE_ACTIVATIONS",

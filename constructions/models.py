@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .validation import check_int, check_positive, check_real, check_seed
+from .validation import check_int, check_positive, check_real, check_seeds
 
 __all__ = ["ACTIVATIONS", "PARAMETERIZATIONS", "ArrayModule", "StackedMLP", "StackedModel", "stack_params"]
 
@@ -52,45 +52,6 @@ def stack_params(per_model: Sequence[dict[str, torch.Tensor]]) -> dict[str, torc
     if not per_model:
         raise ValueError("per_model is empty: need at least one model's parameters")
     return {name: torch.stack([p[name] for p in per_model]) for name in per_model[0]}
-
-
-def check_seeds(seeds, name: str = "seeds") -> list[int]:
-    """One initialisation seed per model, as a list of ints.
-
-    Parameters
-    ----------
-    seeds : sequence of int
-        A non-empty sequence (list, tuple, range, integer array) of integers in [0, 2^63 - 1];
-        NumPy integers and integral floats count as the integers they hold.
-    name : str
-        The parameter's name in error messages.
-
-    Raises
-    ------
-    ValueError
-        Naming the first bad entry (e.g. ``seeds[1] = -2``) or the sequence itself.
-
-    Examples
-    --------
-    >>> check_seeds(range(3))
-    [0, 1, 2]
-    """
-    if torch.is_tensor(seeds):
-        seeds = seeds.tolist()
-    try:
-        values = list(seeds)
-    except TypeError:
-        raise ValueError(f"{name} = {seeds!r} is not allowed: give a sequence of integer seeds, one per model") \
-            from None
-    if not values:
-        raise ValueError(f"{name} = {seeds!r} is empty: give one seed per model")
-    return [_one_seed(f"{name}[{i}]", s) for i, s in enumerate(values)]
-
-
-def _one_seed(name: str, seed) -> int:
-    if isinstance(seed, (list, tuple)):  # check_seed would take it as a seed sequence
-        raise ValueError(f"{name} = {seed!r} is not allowed: each model takes one integer seed in [0, 2^63 - 1]")
-    return check_seed(seed, name)
 
 
 class StackedModel:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import StackedModel, check_seeds
-from .validation import check_int, check_positive, check_real, check_seed
+from .models import StackedModel
+from .validation import check_int, check_positive, check_real, check_seed, check_seeds
 
 __all__ = ["LOSSES", "OPTIMIZERS", "BatchedTrainer", "per_model_loss", "train_one_by_one"]
 

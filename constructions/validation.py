@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_confidence", "check_int", "check_positive", "check_real", "check_seed"]
+__all__ = ["check_confidence", "check_int", "check_positive", "check_real", "check_seed", "check_seeds"]
 
 
 def check_int(name: str, value, low: int, high: int | None = None, why: str = "") -> int:
@@ -82,3 +82,42 @@ def check_seed(seed, name: str = "seed"):
             pass
         raise ValueError(f"{name} = {seed!r} is out of range: a seed sequence must hold integers in [0, 2^63 - 1]")
     return check_int(name, seed, 0, 2**63 - 1)
+
+
+def check_seeds(seeds, name: str = "seeds") -> list[int]:
+    """One initialisation seed per model, as a list of ints.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        A non-empty sequence (list, tuple, range, integer array) of integers in [0, 2^63 - 1];
+        NumPy integers and integral floats count as the integers they hold.
+    name : str
+        The parameter's name in error messages.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad entry (e.g. ``seeds[1] = -2``) or the sequence itself.
+
+    Examples
+    --------
+    >>> check_seeds(range(3))
+    [0, 1, 2]
+    """
+    if hasattr(seeds, "tolist"):  # a NumPy array or a torch tensor
+        seeds = seeds.tolist()
+    try:
+        values = list(seeds)
+    except TypeError:
+        raise ValueError(f"{name} = {seeds!r} is not allowed: give a sequence of integer seeds, one per model") \
+            from None
+    if not values:
+        raise ValueError(f"{name} = {seeds!r} is empty: give one seed per model")
+    return [_one_seed(f"{name}[{i}]", s) for i, s in enumerate(values)]
+
+
+def _one_seed(name: str, seed) -> int:
+    if isinstance(seed, (list, tuple)):  # check_seed would take it as a seed sequence
+        raise ValueError(f"{name} = {seed!r} is not allowed: each model takes one integer seed in [0, 2^63 - 1]")
+    return check_seed(seed, name)
