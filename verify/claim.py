@@ -429,13 +429,27 @@ class Claim:
             out.append(unit)
         return out
 
+    def as_run(self, values: dict, units: list[dict]) -> dict:
+        """`values` with each swept parameter replaced by the values its units ran with.
+
+        Where `canonical` moves a requested value (n = 100 runs as 64 whole cells), this is what
+        the sweep's verdict reports; the store keeps it under the requested values.
+        """
+        out = dict(values)
+        for p in self.params:
+            if p.sweep and isinstance(values[p.name], list):
+                ran = list(dict.fromkeys(u[p.name] for u in units))
+                out[p.name] = ran
+        return out
+
     def _canonical(self, unit: dict) -> dict:
-        """`canonical(unit)`; raises naming the claim when it raises or returns something else than a dict.
+        """`canonical(unit)`, checked: the same parameters, each inside its Param's domain.
 
         Raises
         ------
         ValueError
-            When `canonical` raises.
+            When `canonical` raises, or returns other or missing parameters or a value outside
+            a parameter's domain (the error names the claim).
         TypeError
             When it returns something other than a dict.
         """
@@ -446,6 +460,19 @@ class Claim:
         if not isinstance(out, dict):
             raise TypeError(f"{self.id}: canonical({unit}) = {_brief(out)} is not allowed: it must return "
                             f"a dict of parameters")
+        if set(out) != set(unit):
+            extra, missing = sorted(set(out) - set(unit)), sorted(set(unit) - set(out))
+            raise ValueError(f"{self.id}: canonical({unit}) must return the same parameters; it added "
+                             f"{extra or 'none'} and dropped {missing or 'none'}")
+        for p in self.params:
+            if isinstance(out[p.name], (list, tuple)):
+                raise ValueError(f"{self.id}: canonical({unit}) returned {p.name} = {out[p.name]!r}: "
+                                 "a unit takes one value per parameter")
+            try:
+                out[p.name] = p.validate(out[p.name])
+            except ValueError as exc:
+                raise ValueError(f"{self.id}: canonical({unit}) returned a value outside the declared domain: "
+                                 f"{exc}") from None
         return out
 
     def _verdict(self, params: dict, ctx: RunContext, kind: str, fn: Callable[[], Outcome | None]):
@@ -481,8 +508,11 @@ class Claim:
         """Run every unit and the aggregate, without a store; returns all verdicts."""
         values = self.resolve(profile, overrides)
         ctx = RunContext(seed=seed, device=device, profile=profile, figure_dir=figure_dir)
-        verdicts = [self.run_unit(u, ctx) for u in self.units(values)]
+        units = self.units(values)
+        verdicts = [self.run_unit(u, ctx) for u in units]
         agg = self.run_aggregate(values, verdicts, ctx)
+        if agg is not None:
+            agg.params = self.as_run(values, units)
         return verdicts + ([agg] if agg is not None else [])
 
     def describe(self) -> dict:

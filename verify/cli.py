@@ -158,19 +158,21 @@ def _cmd_verify(args) -> int:
             Path(args.report).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"--report {args.report!r} cannot be created: {exc.strerror}") from None
-    try:
-        verdicts = run_claims(claims, profile=args.profile, overrides=overrides, seed=args.seed,
-                              device=args.device, store=store, figure_dir=figure_dir)
-    finally:
-        store.close()
     keys = ("claim", "params", "kind", "status", "predicted", "measured", "ci", "tolerance", "tolerance_reason",
             "control", "message", "seed", "device", "seconds", "figures", "source")
-    for v in verdicts:
+
+    def show(v) -> None:  # each verdict as it comes: an interrupted run has printed what it finished
         if args.json:
             d = v.to_dict()
-            print(json.dumps(_jsonable({k: d[k] for k in keys})))
+            print(json.dumps(_jsonable({k: d[k] for k in keys})), flush=True)
         else:
-            print(v.summary())
+            print(v.summary(), flush=True)
+
+    try:
+        verdicts = run_claims(claims, profile=args.profile, overrides=overrides, seed=args.seed,
+                              device=args.device, store=store, figure_dir=figure_dir, on_verdict=show)
+    finally:
+        store.close()
     if args.report:
         md, page = write_report(verdicts, args.report)
         if not args.json:
@@ -271,6 +273,7 @@ def _exponents(bound, values: dict) -> dict[str, str]:
 
 def _cmd_figures(args) -> int:
     from .claim import all_claims
+    from .report import _params
     from .runner import run_claims
 
     out = Path(args.out)
@@ -280,15 +283,14 @@ def _cmd_figures(args) -> int:
         raise UsageError(f"--out {args.out!r} cannot be created: {exc.strerror}") from None
     _import_user_modules(args.imports)
     verdicts = run_claims(all_claims(), profile=args.profile, device=args.device, store=None,
-                          figure_dir=out / "figures")
-    for v in verdicts:
-        print(v.summary())
+                          figure_dir=out / "figures", on_verdict=lambda v: print(v.summary(), flush=True))
     lines = ["# relunet figure gallery", "",
              f"Written by `relunet figures --profile {args.profile}`.", ""]
     for v in verdicts:
         for f in v.figures:
             rel = Path(f).relative_to(out) if Path(f).is_relative_to(out) else Path(f)
-            lines += [f"## {v.claim} ({v.status})", "", f"![{v.claim}]({rel.as_posix()})", ""]
+            where = f" ({_params(v)})" if v.params else ""
+            lines += [f"## {v.claim}{where}: {v.status}", "", f"![{v.claim}]({rel.as_posix()})", ""]
     (out / "index.md").write_text("\n".join(lines))
     print(f"{sum(v.passed for v in verdicts)} of {len(verdicts)} verdicts passed")
     print(f"wrote {sum(len(v.figures) for v in verdicts)} figures and {out / 'index.md'}")

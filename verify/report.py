@@ -15,10 +15,14 @@ _COLUMNS = ("claim", "parameters", "status", "predicted", "measured", "CI", "tol
             "seconds")
 
 
-def _row(v: Verdict) -> list[str]:
+def _params(v: Verdict) -> str:
+    """The verdict's parameters in one short string; a sweep's are marked as such."""
     params = " ".join(f"{k}={_short(x)}" for k, x in v.params.items())
-    if v.kind == "aggregate":
-        params = "sweep " + params
+    return "sweep " + params if v.kind == "aggregate" else params
+
+
+def _row(v: Verdict) -> list[str]:
+    params = _params(v)
     ci = f"[{_num(v.ci[0])}, {_num(v.ci[1])}]" if v.ci else "-"
     return [v.claim, params, v.status, _num(v.predicted), _num(v.measured), ci,
             _num(v.tolerance), f"{v.seconds:.2f}"]
@@ -37,7 +41,7 @@ def _figures(verdicts: Sequence[Verdict], out: Path) -> list[tuple[str, str]]:
             dst = target_dir / src.name
             if src.resolve() != dst.resolve():
                 shutil.copyfile(src, dst)
-            figs.append((f"{v.claim} ({v.kind})", f"figures/{src.name}"))
+            figs.append((f"{v.claim} ({_params(v)})", f"figures/{src.name}"))
     return figs
 
 
@@ -48,7 +52,8 @@ def write_report(verdicts: Sequence[Verdict], out_dir: str | Path, title: str = 
     counts = {s: sum(v.status == s for v in verdicts) for s in ("pass", "fail", "inconclusive", "error")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no verdicts"
     figs = _figures(verdicts, out)
-    notes = [(v.claim, v.status, v.message, v.tolerance_reason, v.control) for v in verdicts]
+    notes = [(f"{v.claim} ({_params(v)})" if v.params else v.claim, v.status, v.message, v.tolerance_reason,
+              v.control) for v in verdicts]
 
     md = [f"# {title}", "", f"{len(verdicts)} verdicts: {summary}.", "",
           "| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
@@ -58,7 +63,7 @@ def write_report(verdicts: Sequence[Verdict], out_dir: str | Path, title: str = 
         bits = [b for b in (message, f"tolerance: {reason}" if reason else "",
                             _control_text(control)) if b]
         if bits:
-            md.append(f"- **{claim}** ({status}): " + "; ".join(bits))
+            md.append(f"- **{claim}**, {status}: " + "; ".join(bits))
     if figs:
         md += ["", "## Figures", ""]
         md += [f"![{cap}]({path})" for cap, path in figs]
@@ -71,7 +76,7 @@ def write_report(verdicts: Sequence[Verdict], out_dir: str | Path, title: str = 
     )
     head = "".join(f"<th>{c}</th>" for c in _COLUMNS)
     note_items = "\n".join(
-        f"<li><b>{html.escape(c)}</b> ({html.escape(s)}): "
+        f"<li><b>{html.escape(c)}</b>, {html.escape(s)}: "
         + html.escape("; ".join(b for b in (m, f"tolerance: {r}" if r else "", _control_text(ctl)) if b))
         + "</li>"
         for c, s, m, r, ctl in notes if m or r or ctl

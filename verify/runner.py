@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .claim import Claim, RunContext, Verdict
@@ -43,6 +43,7 @@ def run_claims(
     store: ResultsStore | None = None,
     figure_dir: Path | None = None,
     progress: bool | None = None,
+    on_verdict: Callable[[Verdict], None] | None = None,
 ) -> list[Verdict]:
     """Run the claims' units and aggregates; finished units found in `store` are not rerun.
 
@@ -50,6 +51,9 @@ def run_claims(
     ----------
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
+    on_verdict : callable (Verdict) -> None, optional
+        Called with each verdict as soon as it is known (the CLI prints it), with the progress
+        bar cleared, so that an interrupted run has shown everything it finished.
     """
     from tqdm import tqdm
 
@@ -60,6 +64,13 @@ def run_claims(
     bar = tqdm(total=total, disable=not show, file=sys.stderr, unit="unit", dynamic_ncols=True)
     ctx = RunContext(seed=seed, device=device, profile=profile, figure_dir=figure_dir)
     verdicts: list[Verdict] = []
+
+    def finished(verdict: Verdict) -> None:
+        verdicts.append(verdict)
+        if on_verdict is not None:
+            with bar.external_write_mode():
+                on_verdict(verdict)
+
     try:
         for claim, values, units in jobs:
             bar.set_description(claim.id)
@@ -69,7 +80,7 @@ def run_claims(
                 done.append(_run_one(store, unit_key(claim.id, params, seed, **where), ctx,
                                      lambda p=params, c=claim: c.run_unit(p, ctx)))
                 bar.update(1)
-            verdicts.extend(done)
+                finished(done[-1])
             if claim.aggregate is not None:
                 # a sweep verdict built on errored units is neither read from nor written to the store:
                 # the next run reruns those units and so must recompute it
@@ -78,7 +89,8 @@ def run_claims(
                                lambda v=values, d=done, c=claim: c.run_aggregate(v, d, ctx))
                 bar.update(1)
                 if agg is not None:
-                    verdicts.append(agg)
+                    agg.params = claim.as_run(values, units)
+                    finished(agg)
     finally:
         bar.close()
     return verdicts

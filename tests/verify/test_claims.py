@@ -297,3 +297,20 @@ def test_canonical_errors_name_the_claim():
         _toy("toy.canon0", unit, canonical=lambda p: 1 / 0).run()
     with pytest.raises(TypeError, match="toy.canonnone.*dict"):
         _toy("toy.canonnone", unit, canonical=lambda p: None).run()
+    with pytest.raises(ValueError, match=r"toy.canonneg.*outside the declared domain.*k = -1"):
+        _toy("toy.canonneg", unit, canonical=lambda p: {**p, "k": -1}).run()
+    with pytest.raises(ValueError, match=r"toy.canonextra.*added \['j'\]"):
+        _toy("toy.canonextra", unit, canonical=lambda p: {**p, "j": 1}).run()
+    with pytest.raises(ValueError, match=r"toy.canonlist.*one value"):
+        _toy("toy.canonlist", unit, canonical=lambda p: {**p, "k": [1, 2]}).run()
+
+
+def test_sweep_verdict_reports_the_values_its_units_ran_with():
+    """canonical moves k = 1, 3, 5 to 2, 4, 6: the sweep's verdict says 2, 4, 6, not what was asked."""
+    unit = lambda p, c: Outcome("pass", 1, 1, control=CTL)  # noqa: E731
+    agg = lambda values, units, c: Outcome("pass", 1, 1, control=CTL)  # noqa: E731
+    claim = _toy("toy.asrun", unit, agg, params=[Param("k", [1, 3, 5], D1, sweep=True), Param("j", 7, D1)],
+                 canonical=lambda p: {**p, "k": p["k"] + 1})
+    verdicts = claim.run()
+    assert verdicts[-1].kind == "aggregate" and verdicts[-1].params == {"k": [2, 4, 6], "j": 7}
+    assert "k=2,4,6 j=7" in verdicts[-1].summary()

@@ -19,6 +19,9 @@ def test_report_contents(tmp_path):
     assert "| a.b | m=3 | pass |" in text
     assert "sweep m=1..6(6)" in text and "[2.5, 3.5]" in text
     assert "negative control failed as it must: ctl" in text
+    assert "- **a.b (m=3)**, pass: " in text  # notes name the unit they are about
+    assert "- **a.<c> (sweep m=1..6(6))**, fail: too big" in text
+    assert "![a.b (m=3)](figures/f.png)" in text
     assert (tmp_path / "out" / "figures" / "f.png").is_file()
     html = page.read_text()
     assert "a.&lt;c&gt;" in html and "<c>" not in html

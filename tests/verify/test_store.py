@@ -187,10 +187,37 @@ def test_unit_key_serialises_canonical_values_like_units(tmp_path):
     from relunet.verify.runner import run_claims
 
     assert unit_key("c", {"n": Fraction(1, 2)}, 0) == unit_key("c", {"n": "1/2"}, 0)
-    claim = Claim("toy.frac", "t", "s", [Param("n", 1, Domain(lower=0, integer=True))],
-                  lambda p, c: Outcome("pass", 1, 1, control=Control("c", True)),
-                  canonical=lambda p: {**p, "n": Fraction(p["n"], 2)})
+    # canonical values go through the Param, so a Fraction reaches the unit (and its key) as a float
+    claim = Claim("toy.frac", "t", "s", [Param("n", 1.0, Domain(lower=0), kind="float")],
+                  lambda p, c: Outcome("pass", 1, p["n"], control=Control("c", True)),
+                  canonical=lambda p: {**p, "n": Fraction(1, 2)})
     with ResultsStore(tmp_path / "s.sqlite") as store:
-        assert [v.status for v in run_claims([claim], store=store)] == ["pass"]
+        assert [v.measured for v in run_claims([claim], store=store)] == [0.5]
         assert [v.status for v in run_claims([claim], store=store)] == ["pass"]
         assert store.count() == 1
+
+
+def test_each_verdict_is_handed_on_as_soon_as_it_is_known(tmp_path):
+    """The CLI prints verdicts through on_verdict: each one before the next unit starts, so an
+    interrupted run has shown all it finished, stored and fresh alike."""
+    from relunet.bounds.core import Domain
+    from relunet.verify import Claim, Control, Outcome, Param
+    from relunet.verify.runner import run_claims
+
+    shown = []
+
+    def unit(p, ctx):
+        assert len(shown) == p["k"] - 1  # the earlier units were shown before this one ran
+        return Outcome("pass", 1, 1, control=Control("c", True))
+
+    def aggregate(values, units, ctx):
+        assert len(shown) == 3
+        return Outcome("pass", 1, 1, control=Control("c", True))
+
+    claim = Claim("toy.stream", "t", "s", [Param("k", [1, 2, 3], Domain(lower=1, integer=True), sweep=True)],
+                  unit, aggregate)
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        verdicts = run_claims([claim], store=store, on_verdict=shown.append)
+        assert shown == verdicts and [v.kind for v in shown] == ["unit"] * 3 + ["aggregate"]
+        shown.clear()
+        assert run_claims([claim], store=store, on_verdict=shown.append) == shown and len(shown) == 4
