@@ -151,19 +151,31 @@ def _as_batch(name: str, t, k: int, dtype, device, last_dim: int) -> torch.Tenso
     return t.contiguous()
 
 
-def _lam0(model: StackedModel, params0: dict, x: torch.Tensor, seeds: list[int], shared_init: bool,
-          method: str) -> torch.Tensor:
-    """λ0 of every model, measured once per distinct initialisation when inputs are shared."""
+def _lam0(model: StackedModel, params0: dict, x: torch.Tensor, seeds: list[int], method: str) -> torch.Tensor:
+    """λ0 of every model, measured once per distinct initialisation when inputs are shared.
+
+    Models share a measurement only when they have the same seed *and* equal initial weights:
+    ``params0`` given by the caller need not be ``model.init(seeds)`` (e.g. one seed with
+    per-model biases drawn afterwards), and each model's c must use its own λ0 (catapult.md §11).
+    """
     lam_model = model.base if isinstance(model, NeuralQuadraticModel) else model
     k = x.shape[0]
-    shared_x = bool(torch.equal(x, x[:1].expand_as(x)))
-    if shared_init and shared_x:
-        firsts = {s: seeds.index(s) for s in dict.fromkeys(seeds)}
-        idx = torch.tensor(list(firsts.values()), device=x.device)
-        values = top_ntk_eigenvalue(lam_model, {n: p[idx] for n, p in params0.items()}, x[idx], method)
-        lookup = dict(zip(firsts, values))
-        return torch.stack([lookup[s] for s in seeds])
-    return top_ntk_eigenvalue(lam_model, params0, x, method) if k else torch.empty(0)
+    if not k:
+        return torch.empty(0)
+    if not bool(torch.equal(x, x[:1].expand_as(x))):
+        return top_ntk_eigenvalue(lam_model, params0, x, method)
+    first: dict[int, int] = {}
+    rep = []
+    for i, s in enumerate(seeds):
+        j = first.setdefault(s, i)
+        if j != i and not all(torch.equal(p[i], p[j]) for p in params0.values()):
+            j = i
+        rep.append(j)
+    distinct = sorted(set(rep))
+    idx = torch.tensor(distinct, device=x.device)
+    values = top_ntk_eigenvalue(lam_model, {n: p[idx] for n, p in params0.items()}, x[idx], method)
+    where = {j: r for r, j in enumerate(distinct)}
+    return values[torch.tensor([where[j] for j in rep], device=values.device)]
 
 
 def _check_c(c) -> np.ndarray:
@@ -255,7 +267,7 @@ def run_c_sweep(model: StackedModel, x, y, c: Sequence[float], *, seeds: int | S
     if params0 is None:
         params0 = model.init(seed_list, dtype, device)
     params0 = {n: p.detach().to(device=device, dtype=dtype) for n, p in params0.items()}
-    lam0 = _lam0(model, params0, x, seed_list, shared_init=True, method=lam_method)
+    lam0 = _lam0(model, params0, x, seed_list, method=lam_method)
     eta = torch.as_tensor(cs, dtype=dtype, device=device) / lam0
     with torch.no_grad():
         loss0 = 0.5 * ((model.forward(params0, x) - y) ** 2).sum(-1).mean(-1)

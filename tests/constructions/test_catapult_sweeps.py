@@ -44,6 +44,17 @@ def test_chunked_sweep_equals_one_trainer_run_and_measures_lambda_per_model():
     assert res.sparsity.shape == (4, 1)
 
 
+def test_lambda0_is_measured_on_given_weights_even_with_one_seed():
+    """params0 that differ between models share one seed: each c must still use its own λ0 (§11)."""
+    uv = StackedUV(50)
+    params0 = uv.init([0, 1, 0])
+    res = run_c_sweep(uv, [[1.0]], [0.0], [1.0, 1.0, 1.0], seeds=0, steps=1, params0=params0)
+    lam0 = top_ntk_eigenvalue(uv, params0, torch.ones(3, 1, 1, dtype=torch.float64)).numpy()
+    assert lam0[0] != lam0[1]
+    np.testing.assert_allclose(res.lam0, lam0, rtol=1e-14)
+    np.testing.assert_allclose(res.eta * lam0, [1.0, 1.0, 1.0], rtol=1e-14)
+
+
 def test_divergent_models_are_frozen_without_disturbing_the_others():
     res = run_c_sweep(StackedUV(500), [[1.0]], [0.0], c=[1.0, 6.0, 3.0], seeds=2, steps=120)
     assert res.diverged.tolist() == [False, True, False]

@@ -107,6 +107,26 @@ def test_uv_recurrence_residuals_detect_a_wrong_recurrence():
     assert np.nanmax(wrong_m) > 1e-6
 
 
+def test_uv_recurrence_claim_tests_the_packaged_recurrence(monkeypatch):
+    """The claim checks relunet.bounds.catapult.uv_recurrence itself (not a private copy): a wrong
+    coefficient there (-3 f_t in place of -4 f_t in the λ step) must fail it."""
+    import relunet.bounds.catapult as cbm
+
+    model = cc.StackedUV(200)
+    res = cc.run_c_sweep(model, [[1.0]], [0.0], [1.5, 3.0], seeds=0, steps=10, lam_dense=10,
+                         observe=cc._uv_observe(model, torch.ones(2, 1, 1, dtype=torch.float64)))
+    right = cbm.uv_recurrence()
+    s = cbm.UV_SYMBOLS
+    wrong = {"f": right["f"], "lam": right["lam"] + s["eta"] * (s["f"] - s["y"]) * s["x"] ** 2 * s["f"] / s["m"]}
+    monkeypatch.setattr(cbm, "uv_recurrence", lambda: wrong)
+    cbm._uv_step_functions.cache_clear()
+    try:
+        _, rl = cc.uv_recurrence_residuals(res, 200, 1.0, 0.0)
+    finally:
+        cbm._uv_step_functions.cache_clear()
+    assert np.nanmax(rl) > 1e-6
+
+
 def _fake_run(labels, c, upper, hard=True, c_max=None):
     k = len(c)
     res = SweepResult(c=np.array(c), lam0=np.ones(k), eta=np.array(c), seeds=[0] * k, steps=np.arange(3),
