@@ -49,7 +49,37 @@ def test_soft_to_hard_units_and_beta_zero_aggregate():
     assert all(v.measured <= 1.0 for v in verdicts[:-1])
     agg = verdicts[-1]
     assert abs(agg.measured - 1.0) <= 0.05 and agg.ci[0] <= agg.measured <= agg.ci[1]
+    # the β -> 0 bound is attained to first order by the one-neuron nets, and holds
+    assert all(0.99 < agg.data["bound_ratio"][f"{vi}, one neuron"] <= 1.0 for vi in ("one", "x"))
     assert _controls_failed(verdicts)
+
+
+def test_beta_zero_bound_is_checked_where_it_is_attained(monkeypatch):
+    """The β -> 0 bound L β η_max S / 4 is tested on one-neuron nets, where error / bound -> 1.
+
+    On the L = 3 nets alone error / bound is below 0.08, so a bound with a constant 2x too small passed.
+    """
+    import dataclasses
+
+    right = claims.bd.beta_zero_error
+    monkeypatch.setattr(claims.bd, "beta_zero_error", lambda: dataclasses.replace(right(), expr=right().expr / 2))
+    wrong = get_claim("dlgn.soft_to_hard").run(beta=[2.0], models=1, points=5)
+    assert wrong[-1].status == "fail" and "everywhere: False" in wrong[-1].message, wrong[-1].message
+
+
+def test_clustering_criterion_needs_clustering_that_training_adds():
+    """An untrained DLGN already has the depth trend (products of random matrices concentrate), so the
+    trend alone cannot fail; the criterion also asks for a within-0.3 gain over init growing with depth."""
+    from relunet.constructions.dlgn import StackedDLGN
+
+    net = StackedDLGN(20, 20, depth=4)
+    init = claims._layer_trend(claims._normals(net, net.init([0])))
+    assert init["rho_nn"] <= -0.8 and init["rho_rank"] <= -0.8  # the depth trend, with no training at all
+    assert not claims._clustering(init, init)["ok"]
+    trained = {"rho_nn": -1.0, "rho_rank": -1.0, "within_0.3": [0.0, 0.0, 0.3, 0.4]}
+    assert claims._clustering(init, trained)["ok"]
+    early = {"rho_nn": -1.0, "rho_rank": -1.0, "within_0.3": [0.2, 0.1, 0.0, 0.0]}  # gain in early layers only
+    assert not claims._clustering(init, early)["ok"]
 
 
 def test_regions_counts_and_circle(tmp_path):
@@ -84,6 +114,7 @@ def test_attraction_machinery_at_a_small_size():
     assert verdict.status in ("pass", "fail"), verdict.message
     assert len(verdict.data["init"]) == len(verdict.data["trained"]) == 15
     assert len(verdict.data["trend"]["stable_rank"]) == 4
+    assert len(verdict.data["clustering"]["gain"]) == 4 and "rho_gain" in verdict.data["sf_clustering"]
     # the decoy tree (random directions) is never attracted
     assert verdict.data["decoy_ratio"] > 0.5
     assert all(0 < d <= math.sqrt(2) for d in verdict.data["init"])
