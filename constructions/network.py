@@ -796,7 +796,9 @@ def affine_net(weight, bias=None, name: str = "affine") -> ReluNet:
 def identity_net(dim: int, depth: int) -> ReluNet:
     """The identity on R^dim with `depth` hidden layers, via x = sigma(x) - sigma(-x).
 
-    Each hidden layer has 2*dim units.  ``depth = 0`` gives the affine identity.
+    Each hidden layer has 2*dim units; the layers after the first carry sigma(x) and sigma(-x),
+    which are >= 0, by the identity matrix (2*dim weights each).  ``depth = 0`` gives the affine
+    identity.
 
     >>> identity_net(2, 3)(np.array([[-1.5, 2.0]])).tolist()
     [[-1.5, 2.0]]
@@ -812,7 +814,7 @@ def identity_net(dim: int, depth: int) -> ReluNet:
     join = np.hstack([eye, -eye])
     parts = [(split, _zeros(2 * dim, True))]
     for _ in range(depth - 1):
-        parts.append((split.dot(join), _zeros(2 * dim, True)))
+        parts.append((_eye(2 * dim, True), _zeros(2 * dim, True)))
     parts.append((join, _zeros(dim, True)))
     return ReluNet._from_parts(parts, True, f"id{dim}^{depth}")
 
@@ -847,7 +849,12 @@ def compose(outer: ReluNet, inner: ReluNet) -> ReluNet:
 def deepen(net: ReluNet, depth: int) -> ReluNet:
     """Pad `net` with identity layers on its output until it has `depth` hidden layers.
 
-    Each added layer has 2 * output_dim units (x = sigma(x) - sigma(-x)).
+    Each added layer has 2 * output_dim units.  The output W h + b of a net with a hidden layer
+    has h >= 0, so it splits as W+ h - W- h with both parts >= 0 (W+ = max(W, 0), W- = max(-W, 0)):
+    the first added layer computes them (nnz(W) weights, no bias), later ones carry them by the
+    identity (2 * output_dim weights) and the output is their difference plus b.  Padding by k
+    layers thus adds 2 * output_dim * k nonzero parameters, the Σc⁺B, Σc⁻B carry of
+    erm_deepening.md §5.3.  An affine net (no hidden layer) is padded by x = sigma(x) - sigma(-x).
     """
     _check_net("net", net)
     if not _is_count(depth, net.depth):
@@ -856,7 +863,27 @@ def deepen(net: ReluNet, depth: int) -> ReluNet:
         )
     if depth == net.depth:
         return net
-    return compose(identity_net(net.output_dim, depth - net.depth), net)
+    if net.depth == 0:
+        return compose(identity_net(net.output_dim, depth - net.depth), net)
+    exact = net.has_rational_weights
+    parts = net._parts(exact)
+    w, b = parts[-1]
+    k = net.output_dim
+    split = _vstack([_positive_part(w, exact), _positive_part(-w, exact)], exact)
+    parts[-1] = (split, _zeros(2 * k, exact))
+    parts += [(_eye(2 * k, exact), _zeros(2 * k, exact)) for _ in range(depth - net.depth - 1)]
+    eye = _eye(k, exact)
+    parts.append((np.hstack([eye, -eye]), b))
+    return ReluNet._from_parts(parts, exact, f"{net.name}↑{depth}")
+
+
+def _positive_part(w, exact: bool):
+    """max(w, 0) entrywise, keeping w's kind (CSR, Fraction objects or floats)."""
+    if sparse.issparse(w):
+        return sparse.csr_matrix(w).maximum(0)
+    if exact:
+        return np.array([[v if v > 0 else Fraction(0) for v in row] for row in w], dtype=object).reshape(w.shape)
+    return np.maximum(w, 0.0)
 
 
 @_builds_net

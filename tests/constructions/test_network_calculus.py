@@ -273,6 +273,9 @@ def test_deepen_keeps_the_function(case, extra):
     assert same_exact(exact(net, x), exact(f, x))
     if extra == 0:
         assert net is f
+    elif f.depth > 0:
+        # W h + b with h >= 0 splits into W+ h and W- h, carried as they are: 2 k weights per added layer
+        assert net.size().nonzero == f.size().nonzero + 2 * f.output_dim * extra
 
 
 def test_deepen_rejects_smaller_depth():
@@ -294,7 +297,9 @@ def test_identity_net(dim, depth, data):
     assert net.widths == (2 * dim,) * depth
     assert net.has_rational_weights
     size = net.size()
-    assert size.nonzero == (4 * dim * depth if depth else dim)
+    # first layer [I; -I] and output [I, -I]: 2 dim each; each layer between carries sigma(x), sigma(-x) >= 0
+    # by the identity: 2 dim
+    assert size.nonzero == (2 * dim * (depth + 1) if depth else dim)
     assert size.max_abs_weight == 1.0
 
 
