@@ -51,6 +51,8 @@ import numpy as np
 import scipy.sparse as sparse
 import torch
 
+from relunet.bounds import intrinsic as intrinsic_bounds
+
 from .manifolds import CoordinateGrid, HolderFunction, Manifold, ManifoldTarget
 from .models import ArrayModule, StackedMLP
 from .network import NetSize, ReluNet, compose, parallel
@@ -215,7 +217,9 @@ class ProjectionNet:
     arithmetic_error : float
         Bound on the error of the reciprocal and the product gate (0 for the semi-explicit net).
     error_bound : float or None
-        L (r sqrt((κ + 1 + q)/(1 - q)))^α + arithmetic_error (None when L is unknown).
+        L (r sqrt((κ + 1 + q)/(1 - q)))^α + arithmetic_error, evaluated from the Bound
+        :func:`relunet.bounds.intrinsic.projection_net_error` (None when L is unknown or `values`
+        replace g).
     domain_radius : float
         The net is the construction on the ball |x - b| <= domain_radius (it holds the tube).
     """
@@ -329,7 +333,9 @@ def projection_net(manifold: Manifold, g: HolderFunction, centres: CoordinateGri
     else:
         net, arithmetic = _pure_projection(manifold.origin, grid.points, values, r, kappa, overlap,
                                            budget, domain)
-    bound = (g.constant * active**g.alpha + arithmetic) if (g.constant is not None and own) else None
+    # the Bound intrinsic.net.error, so that the claims measure against the package's formula
+    bound = float(intrinsic_bounds.projection_net_error().evaluate(
+        L=g.constant, r=r, kappa=kappa, q=q, alpha=g.alpha, e=arithmetic)) if (g.constant is not None and own) else None
     return ProjectionNet(net, grid, q, kappa, overlap, arithmetic, bound, domain)
 
 
@@ -453,7 +459,7 @@ class DistanceNet:
     sqrt_error : float
         ε_sqrt of the piecewise-linear square root.
     error_bound : float
-        η + sqrt(ε_sq) + ε_sqrt.
+        η + sqrt(ε_sq) + ε_sqrt (the Bound :func:`relunet.bounds.intrinsic.distance_net_error`).
     centres : int
     """
 
@@ -516,8 +522,9 @@ def distance_net(manifold: Manifold, eta: float, half_width: float, accuracy: fl
     clip = ReluNet([(np.ones((1, 1)), np.zeros(1)), (np.ones((1, 1)), np.zeros(1))])  # σ(s): s >= 0
     full = compose(root, compose(clip, sq_dist))
     full.name = f"distance[N={len(z)}]"
-    return DistanceNet(full, grid.covering_radius, eps_sq, eps_sqrt,
-                       grid.covering_radius + math.sqrt(eps_sq) + eps_sqrt, len(z))
+    bound = float(intrinsic_bounds.distance_net_error().evaluate(eta=grid.covering_radius, eps_sq=eps_sq,
+                                                                 eps_sqrt=eps_sqrt))
+    return DistanceNet(full, grid.covering_radius, eps_sq, eps_sqrt, bound, len(z))
 
 
 def _min_of_affine(weight: np.ndarray, bias: np.ndarray) -> ReluNet:

@@ -292,3 +292,25 @@ def test_train_mlps_names_bad_arguments(change, word):
             args[key] = value(args[key]) if callable(value) else value
     with pytest.raises(ValueError, match=word):
         train_mlps(args.pop("xs"), args.pop("ys"), **args)
+
+
+def test_error_bounds_are_the_bounds_of_relunet_bounds_intrinsic(monkeypatch):
+    """Review: error_bound evaluates the Bounds intrinsic.net.error and intrinsic.distance.error (they were
+    private copies of the formulas, so a change to a Bound did not reach the claims)."""
+    from relunet.bounds import intrinsic as bi
+
+    m = Circle(3, seed=0)
+    g = m.kink_function(1.0)
+    before = projection_net(m, g, 16, 0.5).error_bound, distance_net(m, 0.2, half_width=1.5).error_bound
+    for name in ("projection_net_error", "distance_net_error"):
+        right = getattr(bi, name)
+        monkeypatch.setattr(bi, name, lambda right=right: _doubled(right()))
+    after = projection_net(m, g, 16, 0.5).error_bound, distance_net(m, 0.2, half_width=1.5).error_bound
+    np.testing.assert_allclose(after, 2 * np.array(before), rtol=1e-12)
+
+
+def _doubled(bound):
+    from relunet.bounds.core import Bound
+
+    return Bound(bound.name, 2 * bound.expr, bound.kind, bound.quantity, bound.source, variables=bound.variables,
+                 conditions=bound.conditions)

@@ -84,3 +84,59 @@ def test_foot_point_claims_pass_at_small_sizes():
     verdicts = check("intrinsic.approx.smooth", manifold=[0], pieces=[4, 8, 16], n_tube=300, ascent_steps=5)
     agg = verdicts[-1]
     assert agg.measured == pytest.approx(-2.0, abs=0.15) and agg.control["failed"]
+
+
+def _loose(name, expr, variables=(), **conditions):
+    """A Bound with the given expression (a deliberately wrong formula for the mutation tests)."""
+    from relunet.bounds.core import Bound
+
+    return Bound(name, expr, "upper", "mutated", "test", variables=variables, conditions=conditions)
+
+
+def test_lipschitz_claim_fails_with_a_bound_that_is_too_loose(monkeypatch):
+    """Review: the bound 1/(1 - q) is attained on the circle's inner boundary; a Bound 1% too large
+    passed before (the tightness was reported, not asserted)."""
+    from relunet.bounds import intrinsic as bi
+
+    monkeypatch.setattr(bi, "projection_lipschitz", lambda: _loose("l", 1.01 / (1 - bi._q), q=bi._Q))
+    assert get_claim("geometry.lipschitz").run(draws=10, points=60)[-1].status == "fail"
+
+
+@pytest.mark.parametrize("end", ["lower", "upper"])
+def test_localisation_claim_fails_with_an_interval_that_is_too_wide(monkeypatch, end):
+    """Review: (G2)'s ends 1 ± q are attained on the sphere at radius R(1 ± q); an interval 1% wider
+    at either end passed before (the control used its own 1 - q)."""
+    from relunet.bounds import intrinsic as bi
+
+    ends, q = bi.localisation_interval, bi._q
+    expr = 1 - 1.01 * q if end == "lower" else 1 + 1.01 * q
+    monkeypatch.setattr(bi, "localisation_interval", lambda: {**ends(), end: _loose(end, expr, q=bi._Q)})
+    assert get_claim("geometry.localisation").run(draws=10, points=60)[-1].status == "fail"
+
+
+@pytest.mark.parametrize("scale", [2, 0.5], ids=["too_tight", "too_loose"])
+def test_reach_claim_reads_the_federer_bound(monkeypatch, scale):
+    """Review: geometry.reach used its own |y - p|²/(2τ), so a wrong Bound geometry.federer passed.
+    Too tight, (G1) fails; too loose, the control (τ -> 2τ, an equality on the circle) passes."""
+    from relunet.bounds import intrinsic as bi
+
+    expr = bi.symbol("h") ** 2 / (2 * scale * bi._tau)
+    monkeypatch.setattr(bi, "federer_reach_inequality",
+                        lambda: _loose("f", expr, ("h",), h=bi._POS, tau=bi._POS))
+    assert get_claim("geometry.reach").run(draws=6, reach_draws=3, reach_points=100)[-1].status != "pass"
+
+
+def test_projection_net_claims_measure_against_the_bound_intrinsic_net_error(monkeypatch):
+    """Review: ProjectionNet.error_bound is the Bound intrinsic.net.error, not a private copy of its
+    formula, so a wrong Bound (here half of it) makes intrinsic.tube.q fail."""
+    from relunet.bounds import intrinsic as bi
+
+    right = bi.projection_net_error
+
+    def half():
+        bound = right()
+        return _loose(bound.name, bound.expr / 2, ("r",), **bound.conditions)
+
+    monkeypatch.setattr(bi, "projection_net_error", half)
+    verdicts = get_claim("intrinsic.tube.q").run(q=[0.0, 0.5], centres=32, n_tube=200, ascent_steps=0)
+    assert verdicts[0].status == "fail" and verdicts[-1].status == "fail"  # at q = 0 the error is r, the Bound/2 0.71 r
