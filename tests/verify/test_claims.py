@@ -69,6 +69,22 @@ def test_mutant_product_gate_fails(monkeypatch):
         check("approx.product.error", m=3)
 
 
+def test_loose_product_bound_fails(monkeypatch):
+    """The bound M^2 2^(-2m) is attained (at x = y = M/2^m): a bound twice as large must fail the claim."""
+    from relunet.bounds import approximation as ab
+
+    real = ab.product_gate_error
+
+    def doubled():
+        b = real()
+        return ab.Bound(b.name, 2 * b.expr, b.kind, b.quantity, b.source, b.variables, b.conditions)
+
+    monkeypatch.setattr(ab, "product_gate_error", doubled)
+    with pytest.raises(AssertionError) as info:
+        check("approx.product.error", m=2, M=0.75)
+    assert info.value.verdicts[0].status == "fail"
+
+
 def test_wrong_size_formula_fails(monkeypatch):
     import sympy as sp
 

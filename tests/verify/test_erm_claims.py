@@ -46,6 +46,44 @@ def test_a_wrong_size_formula_is_caught(monkeypatch):
         check("erm.deepening.size", d=[2], n=[50])
 
 
+def test_a_bump_sum_with_stored_zero_weights_fails_the_size_claim(monkeypatch):
+    """Only the zeros the lemma allows (biases -a ± τ that vanish, c_i = 0) drop out of the count; a
+    construction that stores a hat slope as an explicit 0 (same function, fewer parameters than
+    n(9d + 2)) must not be excused by counting its own zeros."""
+    from relunet.constructions import deepening
+    from relunet.constructions.network import ReluNet
+
+    real = deepening._bump_sum_float
+
+    def zeroed(centres, c, tau):
+        net = real(centres, c, tau)
+        w2 = net.weights[1].copy()
+        w2.data[2::3] = 0.0  # the third slope of every hat, kept as a stored entry
+        layers = list(zip(net.weights, net.biases))
+        layers[1] = (w2, layers[1][1])
+        return ReluNet(layers, name=net.name)
+
+    monkeypatch.setattr(deepening, "_bump_sum_float", zeroed)
+    with pytest.raises(AssertionError) as info:
+        check("erm.deepening.size", d=[2], n=[50])
+    assert "wide nonzero" in info.value.verdicts[0].message
+
+
+def test_structural_zeros_are_those_of_the_data():
+    """A centre coordinate at 0 (bias -a = 0) or at τ (bias -a + τ = 0) and a residual c_i = 0 drop out."""
+    import numpy as np
+
+    from relunet.constructions.deepening import deepen_interpolant
+    from relunet.constructions.estimators import partition_estimator
+
+    x = np.array([[0.0, 0.5], [0.5, 0.0625], [0.75, 0.75]])
+    f0 = partition_estimator(x, np.zeros(3), r=1, cells=2)
+    F = deepen_interpolant(f0, x, np.array([1.0, 0.0, 2.0]), tau=0.0625, exact=False)
+    assert erm_claims._structural_zeros(F) == 3  # a = 0, a = τ, c_2 = 0
+    built = F.wide.size().nonzero
+    assert built == f0.size().nonzero + 3 * (9 * 2 + 2) - 3
+
+
 def test_non_interpolating_construction_is_caught(monkeypatch):
     real = erm_claims.deepen_interpolant
 
@@ -56,6 +94,28 @@ def test_non_interpolating_construction_is_caught(monkeypatch):
     monkeypatch.setattr(erm_claims, "deepen_interpolant", broken)
     with pytest.raises(AssertionError):
         check("erm.deepening.interpolates", d=[2], n=[60])
+
+
+def test_bumps_wider_than_tau_are_caught(monkeypatch):
+    """Bumps of half-width 2τ still interpolate (2τ <= q∞) but leave f0 changed just outside the
+    claimed support x_i + (-τ, τ)^d: the locality check (C5) must see it, also in d = 4 where
+    uniform test points almost never come near a bump."""
+    import dataclasses
+
+    from relunet.constructions.deepening import choose_tau, separation
+
+    real = erm_claims.deepen_interpolant
+
+    def too_wide(base, x, y, **kw):
+        if kw.get("tau") is not None:  # the unit's control: leave it alone
+            return real(base, x, y, **kw)
+        tau = choose_tau(separation(x), len(x), x.shape[1])
+        return dataclasses.replace(real(base, x, y, **{**kw, "tau": 2 * tau}), tau=tau)
+
+    monkeypatch.setattr(erm_claims, "deepen_interpolant", too_wide)
+    with pytest.raises(AssertionError) as info:
+        check("erm.deepening.interpolates", d=[4], n=[60])
+    assert "locality" in info.value.verdicts[0].message
 
 
 @pytest.mark.parametrize("d, n", [(1, 40), (2, 60)])
@@ -69,6 +129,26 @@ def test_spike_risk_matches_monte_carlo(d, n):
     f = prob.target.numpy(z)
     diff = (F(z) - f) ** 2 - (f0(z).ravel() - f) ** 2
     assert abs(erm_claims._spike_risk(prob, F) - diff.mean()) <= 4 * diff.std() / np.sqrt(len(z))
+
+
+def test_spike_risk_takes_its_integrals_from_the_package_bounds(monkeypatch):
+    """A wrong ∫B² formula in bounds/interpolation.py (or ∫B in bounds/approximation.py) must reach
+    the rate claim's risk(F)/risk(f0), not be masked by a private copy of the formulas."""
+    from relunet.bounds import approximation as ab
+    from relunet.bounds import interpolation as ib
+
+    prob, _, F = erm_claims._build(2, 60, 1.0, 0.1, 3, exact=False, shrink=False)
+    before = erm_claims._spike_risk(prob, F)
+    for module, name in ((ib, "extra_term"), (ab, "bump_integral")):
+        real = getattr(module, name)
+
+        def doubled(real=real):
+            b = real()
+            return ib.Bound(b.name, 2 * b.expr, b.kind, b.quantity, b.source, b.variables, b.conditions)
+
+        with monkeypatch.context() as m:
+            m.setattr(module, name, doubled)
+            assert erm_claims._spike_risk(prob, F) != before
 
 
 def test_a_base_estimator_off_the_rate_fails_the_rate_claim(monkeypatch):

@@ -192,28 +192,36 @@ def _product_error_unit(params: dict, ctx) -> Outcome:
     axis_max = max(abs(v) for v in axes[:, 0])
     stated = float(ab.product_gate_error_stated().evaluate(m=m, M=float(big)))
     tighter = _fraction(ab.product_gate_error().exact(m=m + 1, M=big))
-    ok = measured <= bound and axis_max == 0
+    # attainment (approximation.md §2.1): at x = y = M/2^m, |x+y|/2M = 2^-m is a node of f_m and
+    # |x|/2M = 2^(-m-1) a midpoint, so ×̃ - xy = -M^2 2^(-2m) exactly; a bound that is too large fails here
+    corner = big / 2**m
+    attained = Fraction(gate.evaluate_exact([[corner, corner]])[0, 0]) - corner * corner
+    ok = measured <= bound and axis_max == 0 and attained == -bound
     problems = []
     if measured > bound:
         problems.append(f"sup error {float(measured):.6e} exceeds the bound {float(bound):.6e}")
     if axis_max != 0:
         problems.append(f"nonzero on an axis: {float(axis_max):.3e}")
+    if attained != -bound:
+        problems.append(f"at x = y = M/2^m the error is {float(attained):.6e}, not -bound = {float(-bound):.6e}: "
+                        "the bound is not attained")
     return Outcome(
         status="pass" if ok else "fail",
         predicted=float(bound), measured=float(measured), tolerance=0,
         tolerance_reason=("the worst point found is evaluated exactly in rationals, so no float "
-                          "slack is needed; the axis values must be exactly 0"),
+                          "slack is needed; the axis values must be exactly 0, and the error at "
+                          "x = y = M/2^m exactly -M^2 2^(-2m) (the bound is attained)"),
         message="; ".join(problems) or (
             f"sharpness measured/bound = {float(measured / bound):.12f} at {found.point.tolist()} "
-            f"({found.found_by}); under Yarotsky's stated 6M^2 2^(-2m-2) = {stated:.4e}; "
-            f"exactly 0 at {len(axes)} axis points"),
+            f"({found.found_by}); attained exactly at x = y = M/2^m; under Yarotsky's stated "
+            f"6M^2 2^(-2m-2) = {stated:.4e}; exactly 0 at {len(axes)} axis points"),
         control=Control(
             description=f"the bound of m + 1 = {m + 1} steps claimed for the {m}-step gate",
             failed=measured > tighter,
             detail=f"measured {float(measured):.6e} vs {float(tighter):.6e}",
         ),
         data={"m": m, "M": float(big), "error": float(measured), "signed": found.signed,
-              "ratio": float(measured / bound), "axis_max": float(axis_max),
+              "ratio": float(measured / bound), "axis_max": float(axis_max), "attained": str(attained),
               "point": found.point.tolist()},
     )
 

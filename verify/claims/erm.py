@@ -21,6 +21,7 @@ import math
 import numpy as np
 import torch
 
+from relunet.bounds import approximation as ab
 from relunet.bounds import generalization as gb
 from relunet.bounds import interpolation as ib
 from relunet.bounds.core import Domain
@@ -62,19 +63,35 @@ def _build(d, n, r, sigma, seed, exact, tau=None, shrink=True):
 
 
 def _outside_bumps(F, count: int, seed: int) -> np.ndarray:
-    """Uniform points of [0,1]^d at ℓ∞ distance >= τ from every training input."""
+    """Points of [0,1]^d at ℓ∞ distance >= τ from every training input: `count` uniform ones and
+    `count` just outside the bumps' cubes (ℓ∞ distance τ to 1.5τ from a centre).
+
+    Uniform points alone almost never come near a bump (the cubes cover n (2τ)^d <= 1/n of the
+    cube), so they could not see a bump whose support reaches past x_i + (-τ, τ)^d (check C5).
+    """
     from scipy.spatial import cKDTree
 
     rng = np.random.default_rng([seed, 17])
+    n, d = F.centres.shape
     tree = cKDTree(F.centres)
     out = []
     for _ in range(20):  # the bumps may cover almost everything (wide controls): give up after 20 rounds
-        z = rng.random((2 * count, F.centres.shape[1]))
+        z = rng.random((2 * count, d))
         dist, _ = tree.query(z, p=np.inf)
         out.append(z[dist >= F.tau])
         if sum(len(o) for o in out) >= count:
             break
-    return np.concatenate(out)[:count]
+    uniform = np.concatenate(out)[:count]
+    # near the faces: one coordinate at τ(1 + u/2) on a random side, the others inside (-τ, τ)
+    centres = F.centres[rng.integers(0, n, 2 * count)]
+    offset = F.tau * (2 * rng.random((2 * count, d)) - 1)
+    axis = rng.integers(0, d, 2 * count)
+    side = rng.choice([-1.0, 1.0], 2 * count)
+    offset[np.arange(2 * count), axis] = side * F.tau * (1 + 0.5 * rng.random(2 * count))
+    z = centres + offset
+    dist, _ = tree.query(z, p=np.inf)
+    near = z[(dist >= F.tau) & np.all((z >= 0) & (z <= 1), axis=1)][:count]
+    return np.concatenate([uniform, near])
 
 
 # -- erm.deepening.interpolates -----------------------------------------------------------------
@@ -85,7 +102,7 @@ def _interpolates_unit(p: dict, ctx) -> Outcome:
     prob, f0, F = _build(d, n, p["r"], p["sigma"], ctx.seed, exact=True)
     env = F.rounding_envelope()
     float_res = float(np.abs(F.wide(F.centres).reshape(-1) - F.labels).max())
-    outside = _outside_bumps(F, 500, ctx.seed)
+    outside = _outside_bumps(F, 500, ctx.seed)  # 500 uniform, up to 500 just outside the bumps
     locality = float(np.abs(F.wide(outside).reshape(-1) - f0(outside).reshape(-1)).max(initial=0.0))
     notes, ok = [], float_res <= env and locality <= env
     exact_checked = d >= 2 or len(F.centres) <= EXACT_1D_MAX
@@ -138,12 +155,15 @@ def _interpolates_aggregate(p: dict, units, ctx) -> Outcome | None:
 
 
 def _structural_zeros(F) -> int:
-    """Stored entries of the bump sum that are exactly 0 (zero biases, zero c_i): they drop out of the count."""
-    zeros = 0
-    for w, b in zip(F.bumps.weights, F.bumps.biases):
-        zeros += int(w.nnz - w.count_nonzero()) + int(np.sum(b == 0))
-    d = F.centres.shape[1]
-    return zeros - (len(F.centres) if d == 1 else 0) - 1  # d = 1 biases -(d-1) and the output bias are expected
+    """Parameters of the bump sum that the lemma's count n(9d + 2) includes but that are exactly 0 for these data.
+
+    Only what erm_deepening.md §5.3 lets drop out: a first-layer bias -a + τ, -a or -a - τ that is 0
+    (a centre coordinate at τ or at 0; x - y == 0 exactly iff x == y in floating point) and an output
+    weight c_i = 0.  They are read from the centres, τ and the residuals, not from the built net, so
+    a construction that stores a weight as 0 where the lemma has a nonzero is not excused.
+    """
+    a = F.centres.reshape(-1)
+    return int(np.sum(a == F.tau) + np.sum(a == 0) + np.sum(a == -F.tau) + np.sum(F.coefficients == 0))
 
 
 def _size_unit(p: dict, ctx) -> Outcome:
@@ -349,15 +369,15 @@ def _spike_risk(prob, F) -> float:
     (1e-5 at n = 6.4e4, d = 1), so a test set meets none or a few of them, and one hit moves
     risk(F)/risk(f0) by 1e-2 to 1e-1.  Each bump lies inside one plateau of f0 (τ <= n^(-2/d)/2 is far
     below the cell side), where f0 - f is f0(x_i) - f(x_i) plus a part odd about x_i, which
-    integrates to 0 against the even bump up to O(τ²); ∫B = (2τ)^d/(d+1)!, ∫B² = 2(2τ)^d/(d+2)!
-    (erm_deepening.md §4, statement 3 and check C3).  Bumps cut by the boundary of the cube count
-    whole, which overstates their share by at most a factor 2^d on a fraction ~ 2dτ of them.
+    integrates to 0 against the even bump up to O(τ²).  ∫B = (2τ)^d/(d+1)! and Σ c_i² ∫B_i² come from
+    the package's bounds `bump_integral` and `extra_term` (erm_deepening.md §4, statement 3 and
+    check C3).  Bumps cut by the boundary of the cube count whole, which overstates their share by
+    at most a factor 2^d on a fraction ~ 2dτ of them.
     """
     d, tau, c = F.centres.shape[1], F.tau, F.coefficients
     gap = F.base(F.centres).reshape(-1) - prob.target.numpy(F.centres)
-    volume = (2 * tau) ** d
-    squares = np.sum(c**2) * 2 * volume / math.factorial(d + 2)
-    return float(squares + 2 * np.sum(c * gap) * volume / math.factorial(d + 1))
+    squares = float(ib.extra_term().evaluate(p_max=1.0, tau=tau, d=d, sum_c2=float(np.sum(c**2))))
+    return float(squares + 2 * np.sum(c * gap) * float(ab.bump_integral().evaluate(d=d, tau=tau)))
 
 
 # Level of the sweep's interval checks taken together (each dimension gets FAMILY_LEVEL / #dimensions).
