@@ -124,18 +124,24 @@ def bump_sum_nonzero() -> Bound:
 
 
 def wide_nonzero() -> Bound:
-    """Nonzero parameters of the wide realisation F = f0 + S: P0 + bump_sum_nonzero (f0 of depth 2).
+    """Nonzero parameters of the wide realisation F = f0 + S: P0 + bump_sum_nonzero + 2|L0 - 2|.
+
+    S has depth 2; the shallower of f0 (depth L0) and S is carried to the other's depth as the
+    positive and negative parts of its output, 2 parameters per added layer (the Σc⁺B, Σc⁻B
+    carry of erm_deepening.md §5.3; :func:`relunet.constructions.network.deepen`).
 
     Examples
     --------
-    >>> wide_nonzero().evaluate(P0=50, n=10, d=1)
+    >>> wide_nonzero().evaluate(P0=50, n=10, d=1, L0=2)
     150.0
+    >>> wide_nonzero().evaluate(P0=50, n=10, d=1, L0=4)
+    154.0
     """
-    p0 = symbol("P0", integer=True)
-    expr = p0 + bump_sum_nonzero().expr
-    return Bound("erm.deepening.wide_nonzero", expr, "size", "nonzero parameters of F (wide), f0 of depth 2",
-                 SOURCE + " §5.3", ("n",), {"P0": _N, "n": _N, "d": _D},
-                 description="an f0 of another depth is padded with identity layers, which adds parameters")
+    p0, l0 = symbol("P0", integer=True), symbol("L0", integer=True)
+    expr = p0 + bump_sum_nonzero().expr + 2 * sp.Abs(l0 - 2)
+    return Bound("erm.deepening.wide_nonzero", expr, "size", "nonzero parameters of F (wide), f0 of depth L0",
+                 SOURCE + " §5.3", ("n",), {"P0": _N, "n": _N, "d": _D, "L0": _N},
+                 description="the shallower of f0 and the bump sum is carried by 2 parameters per added layer")
 
 
 def wide_max_weight() -> Bound:

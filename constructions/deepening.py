@@ -194,15 +194,23 @@ def _exact_layers_of(net: ReluNet) -> list[tuple[ExactSparse, list[Fraction]]]:
 
 
 def _pad_exact(layers: list, extra: int) -> list:
-    """Carry a scalar output through `extra` more hidden layers as σ(s) - σ(-s), exactly."""
+    """Carry a scalar output w·h + b through `extra` more hidden layers, exactly, as network.deepen does.
+
+    h >= 0 is a ReLU layer, so w·h = w⁺·h - w⁻·h with both parts >= 0: they are computed by one
+    layer, carried by the identity and subtracted at the output, where b is added (the Σc⁺B, Σc⁻B
+    carry of erm_deepening.md §5.3): 2 nonzero parameters per added layer.
+    """
     if extra == 0:
         return layers
     w, b = layers[-1]
-    neg = ExactSparse(w.pattern.copy(), np.array([-v for v in w.values], dtype=object))
-    out = layers[:-1] + [(ExactSparse.vstack([w, neg]), [b[0], -b[0]])]
-    swap = ExactSparse.from_coo([0, 0, 1, 1], [0, 1, 0, 1], [1, -1, -1, 1], (2, 2))
-    out += [(swap, [Fraction(0)] * 2) for _ in range(extra - 1)]
-    return out + [(ExactSparse.from_coo([0, 0], [0, 1], [1, -1], (1, 2)), [Fraction(0)])]
+    cols, vals = w.row(0)
+    rows = [0 if v > 0 else 1 for v in vals]
+    split = ExactSparse.from_coo([r for r, v in zip(rows, vals) if v != 0], [c for c, v in zip(cols, vals) if v != 0],
+                                 [abs(v) for v in vals if v != 0], (2, w.shape[1]))
+    out = layers[:-1] + [(split, [Fraction(0)] * 2)]
+    carry = ExactSparse.from_coo([0, 1], [0, 1], [1, 1], (2, 2))
+    out += [(carry, [Fraction(0)] * 2) for _ in range(extra - 1)]
+    return out + [(ExactSparse.from_coo([0, 0], [0, 1], [1, -1], (1, 2)), [b[0]])]
 
 
 def exact_sum(f: ReluNet, g: ReluNet, name: str) -> ReluNet:

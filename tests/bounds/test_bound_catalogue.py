@@ -315,6 +315,6 @@ def test_square_steps_feed_back_into_the_square_error():
 def test_printed_entries_say_what_they_are_for():
     assert "note: for the class betas=[1, 2], dims=[3, 1]" in str(get_bound("stat.rate.composite"))
     assert "plateau 0" in get_bound("approx.bump.integral").quantity
-    assert "f0 of depth 2" in get_bound("erm.deepening.wide_nonzero").quantity
+    assert "f0 of depth L0" in get_bound("erm.deepening.wide_nonzero").quantity
     assert "DeVore" in get_bound("intrinsic.approx.ambient_error").source
     assert "lower bound" in get_bound("intrinsic.approx.ambient_error").source

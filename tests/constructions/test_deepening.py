@@ -157,3 +157,28 @@ def test_interpolant_takes_1d_inputs_when_d_is_1():
     assert F(x[:, 0]).shape == (30,)
     with pytest.raises(ValueError, match=r"x has shape \(30, 2\): expected \(N, 1\) or \(N,\)"):
         F(np.zeros((30, 2)))
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+@pytest.mark.parametrize("exact", [True, False])
+def test_wide_size_for_a_base_of_any_depth(depth, exact):
+    """F = f0 + S has P0 + n(9d + 2) + 2|L0 - 2| nonzero parameters (erm.deepening.wide_nonzero): the
+    shallower part is carried by 2 parameters per added layer, and F still interpolates exactly."""
+    from relunet.bounds.interpolation import wide_nonzero
+    from relunet.constructions.network import ReluNet, deepen
+
+    rng = np.random.default_rng(depth)
+    x, y = rng.random((20, 2)), rng.normal(size=20)
+    if depth == 1:  # one hidden layer of 3 units with dyadic weights
+        hidden = (rng.integers(-4, 5, (3, 2)) / 4, rng.integers(-4, 5, 3) / 4)
+        f0 = ReluNet([hidden, (np.array([[1.0, -0.5, 0.25]]), [0.5])])
+    else:
+        f0 = deepen(partition_estimator(x, y, r=1, cells=3), depth)
+    F = deepen_interpolant(f0, x, y, exact=exact)
+    zeros = int(np.sum(F.coefficients == 0)) + int(np.sum(np.isin(F.centres, [0.0, F.tau])))
+    want = wide_nonzero().evaluate(P0=f0.size().nonzero, n=20, d=2, L0=depth) - zeros
+    assert F.wide.depth == max(depth, 2) and F.wide.size().nonzero == want
+    if exact:
+        assert all(r == 0 for r in F.exact_residuals())
+    z = rng.random((300, 2))
+    np.testing.assert_allclose(F.wide(z).ravel(), F.base(z).ravel() + F.bumps(z).ravel(), rtol=0, atol=1e-13)

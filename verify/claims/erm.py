@@ -166,6 +166,10 @@ def _structural_zeros(F) -> int:
     return int(np.sum(a == F.tau) + np.sum(a == 0) + np.sum(a == -F.tau) + np.sum(F.coefficients == 0))
 
 
+def _wide_formula(p0: int, n: int, d: int, depth: int) -> float:
+    return float(ib.wide_nonzero().evaluate(P0=p0, n=n, d=d, L0=depth))
+
+
 def _size_unit(p: dict, ctx) -> Outcome:
     d, n = p["d"], p["n"]
     _, f0, F = _build(d, n, p["r"], p["sigma"], ctx.seed, exact=False)
@@ -173,7 +177,7 @@ def _size_unit(p: dict, ctx) -> Outcome:
     size, s0 = F.wide.size(), f0.size()
     zeros = _structural_zeros(F)
     table = {
-        "wide nonzero": (size.nonzero, float(ib.wide_nonzero().evaluate(P0=s0.nonzero, n=n_eff, d=d)) - zeros),
+        "wide nonzero": (size.nonzero, _wide_formula(s0.nonzero, n_eff, d, f0.depth) - zeros),
         "wide depth": (size.depth, max(f0.depth, 2)),
         "first-layer width": (size.widths[0], s0.widths[0] + 3 * d * n_eff),
         "max |weight|": (size.max_abs_weight, max(float(ib.wide_max_weight().evaluate(tau=F.tau)), s0.max_abs_weight)),
@@ -191,7 +195,7 @@ def _size_unit(p: dict, ctx) -> Outcome:
     mismatch = [k for k, (got, want) in table.items() if got != want]
     over = size.nonzero >= n_eff
     other = {k: (got, want) for k, (got, want) in table.items() if k == "wide nonzero"}
-    other["wide nonzero"] = (size.nonzero, float(ib.wide_nonzero().evaluate(P0=s0.nonzero, n=n_eff + 1, d=d)) - zeros)
+    other["wide nonzero"] = (size.nonzero, _wide_formula(s0.nonzero, n_eff + 1, d, f0.depth) - zeros)
     return Outcome(
         status="pass" if not mismatch and over else "fail",
         predicted=table["wide nonzero"][1], measured=size.nonzero, tolerance=0,
