@@ -1,5 +1,6 @@
 """The erm.deepening claims run, can fail, and their negative controls fail."""
 
+import numpy as np
 import pytest
 
 import relunet.verify.claims.erm as erm_claims
@@ -16,6 +17,34 @@ def test_interpolates_and_size_pass_with_controls():
 def test_extra_error_unit_matches_formula():
     verdicts = check("erm.deepening.extra_error", d=[2], n=[256], seeds=2)
     assert abs(verdicts[0].measured - verdicts[0].predicted) <= 4 * (verdicts[0].ci[1] - verdicts[0].measured) / 4
+
+
+def _extra_units(law, mean_c2):
+    """Unit verdicts of extra_error at d = 1 with ||S||^2 = law(n) * mean_c2(n) * (1 + seed noise)."""
+    from relunet.verify import Verdict
+
+    units = []
+    for n in (128, 512, 2048):
+        noise = 1 + 0.01 * np.arange(-2, 3)
+        data = {"d": 1, "n": n, "extra": list(law(n) * mean_c2(n) * noise), "mean_c2": [mean_c2(n)] * 5,
+                "inverse_tau": [float(n) ** 2] * 5}
+        units.append(Verdict("erm.deepening.extra_error", {"d": 1, "n": n}, "pass", 1.0, 1.0, None, 4.0, "", "",
+                             0, 0.0, "cpu", data=data))
+    return units
+
+
+@pytest.mark.parametrize("law, mean_c2, status", [
+    (lambda n: 1 / n, lambda n: 0.02 * n**-0.1, "pass"),  # E c² still falling as f0 converges: removed
+    (lambda n: n**-1.1, lambda n: 0.02, "inconclusive"),  # steeper, inside the band of raw slopes
+    (lambda n: n**-0.5, lambda n: 0.02, "fail"),          # the rate of a base estimator, not 1/n
+])
+def test_extra_error_sweep_rule(law, mean_c2, status):
+    """The sweep judges the slope of ||S||^2 / mean c² by its CI, the raw slope by the band ±0.25."""
+    from relunet.verify.claim import RunContext
+
+    params = get_claim("erm.deepening.extra_error").resolve()
+    out = erm_claims._extra_aggregate(params, _extra_units(law, mean_c2), RunContext(seed=0))
+    assert out.status == status and out.control.failed
 
 
 def test_rate_sweep_runs_and_controls_fail():

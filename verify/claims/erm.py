@@ -243,7 +243,7 @@ def _extra_unit(p: dict, ctx) -> Outcome:
             gap = float(np.abs(F.bumps(probe).reshape(-1) - F.bump_values(probe)).max())
             if gap > F.rounding_envelope():
                 return Outcome("error", message=f"closed-form bumps differ from the network by {gap:.2e}")
-        rows.append((*_bump_mass(F, p["per_bump"], ctx.seed + s), 1 / F.tau))
+        rows.append((*_bump_mass(F, p["per_bump"], ctx.seed + s), 1 / F.tau, float(np.mean(F.coefficients**2))))
     measured = sum(r[0] for r in rows)
     stderr = math.sqrt(sum(r[1] ** 2 for r in rows))
     predicted = sum(r[2] for r in rows)
@@ -260,7 +260,7 @@ def _extra_unit(p: dict, ctx) -> Outcome:
         control=Control("the formula with tau doubled claimed for the same bumps", failed=zc > 4,
                         detail=f"z = {zc:.1f}"),
         data={"d": d, "n": n, "extra": [r[0] for r in rows], "predicted": [r[2] for r in rows],
-              "inverse_tau": [r[4] for r in rows]},
+              "inverse_tau": [r[4] for r in rows], "mean_c2": [r[5] for r in rows]},
     )
 
 
@@ -275,10 +275,12 @@ def _slope_over_seeds(ns, per_seed, confidence: float = 0.95) -> tuple[float, tu
 
 
 def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
-    rows = [u for u in units if "extra" in u.data]
+    rows = [u for u in units if "extra" in u.data and "mean_c2" in u.data]
     if len({u.data["n"] for u in rows}) < 3:
         return None
     predicted = float(ib.extra_term_rate().exponent("n"))
+    ds = sorted({u.data["d"] for u in rows})
+    confidence = 1 - FAMILY_LEVEL / len(ds)
     verdicts, figures = [], []
     path = ctx.figure_path("erm.deepening.weights")
     fig, ax = new_figure() if path is not None else (None, None)
@@ -287,9 +289,14 @@ def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
         group = list({u.data["n"]: u for u in sorted((u for u in rows if u.data["d"] == d),
                                                       key=lambda u: u.data["n"], reverse=True)}.values())[::-1]
         ns = [u.data["n"] for u in group]
-        slope, ci = _slope_over_seeds(ns, [u.data["extra"] for u in group])
+        slope, ci = _slope_over_seeds(ns, [u.data["extra"] for u in group], confidence)
+        # ||S||^2 = K (2τ)^d Σc_i²: the lemma's 1/n comes from (2τ)^d <= n^-2 with Σc_i² ≍ n.  Dividing each
+        # seed's ||S||^2 by its mean c_i² removes the finite-sample fall of E c_i² = σ² + E(f0 - f)²(x_i) as f0
+        # converges (f0's business, not the lemma's), as the rate claim removes the histogram's bend.
+        scaled = [np.asarray(u.data["extra"]) / np.asarray(u.data["mean_c2"]) for u in group]
+        c_slope, c_ci = _slope_over_seeds(ns, scaled, confidence)
         inv_tau = [float(np.median(u.data["inverse_tau"])) for u in group]
-        verdicts.append((d, slope, ci))
+        verdicts.append((d, slope, ci, c_slope, c_ci))
         if ax is not None:
             ax.loglog(ns, [2 * t for t in inv_tau], "o-", label=f"d = {d}: max|w| = 2/tau (median)")
             ax.loglog(ns, [2 * inv_tau[0] * (m / ns[0]) ** (2 / d) for m in ns], ":", color="0.5")
@@ -300,7 +307,9 @@ def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
         ax.legend(fontsize=8)
         figures = save_figure(fig, path)
     tol = 0.25
-    worst = max(verdicts, key=lambda v: abs(v[1] - predicted))
+    worst = max(verdicts, key=lambda v: abs(v[3] - predicted))
+    covered = all(v[4][0] <= predicted <= v[4][1] for v in verdicts)
+    in_band = all(abs(v[1] - predicted) <= tol for v in verdicts)
     # control: bumps of a fixed half-width (not shrinking with n) do not give slope -1
     d0 = verdicts[0][0]
     group = sorted((u for u in rows if u.data["d"] == d0), key=lambda u: u.data["n"])
@@ -313,15 +322,20 @@ def _extra_aggregate(p: dict, units, ctx) -> Outcome | None:
         fixed.append(float(np.mean(bump_values(x, c, _control_width(d0), z) ** 2)))
     fixed_slope = float(np.polyfit(np.log([u.data["n"] for u in group]), np.log(fixed), 1)[0])
     return Outcome(
-        status="pass" if abs(worst[1] - predicted) <= tol else "fail", predicted=predicted, measured=worst[1],
-        ci=worst[2], tolerance=tol,
-        tolerance_reason=("few-seed fits of ||S||^2 against n scatter by about ±0.2 (erm_deepening.md §9.2: q∞ has a "
-                          "heavy tail and Σc² fluctuates)"),
-        message="; ".join(f"d = {d}: slope {s:.3f} CI [{c[0]:.3f}, {c[1]:.3f}]" for d, s, c in verdicts),
+        status="pass" if covered else ("inconclusive" if in_band else "fail"), predicted=predicted,
+        measured=worst[3], ci=worst[4], tolerance=tol,
+        tolerance_reason=(f"measured: the slope of ||S||^2 / mean c_i² (per seed) against n, whose jackknife-t CI over "
+                          f"seeds at level {confidence:g} per dimension ({FAMILY_LEVEL:g} shared by the {len(ds)} "
+                          f"dimensions, Bonferroni) must contain -1; inconclusive: outside it, but the raw slope of "
+                          f"||S||^2 within ±{tol} of -1 (few-seed fits scatter by about ±0.2, erm_deepening.md §9.2: "
+                          f"q∞ has a heavy tail and τ is rounded down to a power of two); fail otherwise"),
+        message="; ".join(f"d = {d}: slope of ||S||^2 / mean c² {cs:.3f} CI [{cc[0]:.3f}, {cc[1]:.3f}], raw slope "
+                          f"{s:.3f} CI [{c[0]:.3f}, {c[1]:.3f}]" for d, s, c, cs, cc in verdicts),
         control=Control(f"slope -1 claimed for spikes of fixed half-width {_control_width(d0):.3g}",
                         failed=abs(fixed_slope - predicted) > tol,
                         detail=f"fixed-width slope {fixed_slope:.3f}"),
-        figures=figures, data={"slopes": {str(d): s for d, s, _ in verdicts}},
+        figures=figures, data={"slopes": {str(d): s for d, s, *_ in verdicts},
+                               "scaled_slopes": {str(d): cs for d, _, _, cs, _ in verdicts}},
     )
 
 
@@ -653,11 +667,12 @@ register(Claim(
     id="erm.deepening.extra_error",
     source=SOURCE + ", statements 3 and 5; checks C7 and the slope table",
     statement="||F - f0||^2 = Σ c_i² (2τ)^d 2/(d+2)! for uniform inputs (interior bumps), and with "
-              "τ = min(q∞/2, n^(-2/d)/2) it falls like 1/n.",
+              "τ = min(q∞/2, n^(-2/d)/2) it falls like 1/n (judged on ||S||^2 / mean c_i², which removes f0's own "
+              "convergence from Σc_i²).",
     params=[Param("d", [1, 2], _D, "input dimension (sweep)", full=[1, 2, 3], sweep=True),
             Param("n", [2**7, 2**9, 2**11, 2**13], Domain(lower=8, upper=10**6, integer=True), "samples (sweep)",
                   full=[2**8, 2**10, 2**12, 2**14, 2**16], sweep=True),
-            Param("seeds", 4, Domain(lower=2, upper=200, integer=True), "data seeds per n", full=20),
+            Param("seeds", 16, Domain(lower=2, upper=200, integer=True), "data seeds per n", full=40),
             Param("per_bump", 16, Domain(lower=2, integer=True), "Monte Carlo points per bump", full=64),
             _R, _SIGMA],
     unit=_extra_unit, aggregate=_extra_aggregate,
