@@ -43,13 +43,22 @@ def run_cli(*args, cwd=None):
         (["verify", "approx.square.error", "--set", "m=1..2.5"], "m = 2.5"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
-    code, out, err = run_cli(*args, cwd=tmp_path)
+def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path, monkeypatch, capsys):
+    # in-process (main() is what the console script calls); one case runs in a real process below
+    monkeypatch.chdir(tmp_path)
+    code = main(args)
+    err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "Traceback" not in err
     assert fragment in lines[0]
+
+
+def test_bad_input_in_a_real_process_exits_2_with_one_line(tmp_path):
+    code, out, err = run_cli("verify", "approx.square.error", "--set", "m=abc", cwd=tmp_path)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("relunet: error: m = 'abc' is not a number")
 
 
 def test_store_path_that_is_a_folder_exits_2(tmp_path):
