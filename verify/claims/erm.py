@@ -157,13 +157,13 @@ def _interpolates_aggregate(p: dict, units, ctx) -> Outcome | None:
 def _structural_zeros(F) -> int:
     """Parameters of the bump sum that the lemma's count n(9d + 2) includes but that are exactly 0 for these data.
 
-    Only what erm_deepening.md §5.3 lets drop out: a first-layer bias -a + τ, -a or -a - τ that is 0
-    (a centre coordinate at τ or at 0; x - y == 0 exactly iff x == y in floating point) and an output
-    weight c_i = 0.  They are read from the centres, τ and the residuals, not from the built net, so
+    Only what erm_deepening.md §5.3 lets drop out: a first-layer bias -a + τ or -a that is 0 (a centre
+    coordinate at τ or at 0; -a - τ < 0 on [0, 1]; x - y == 0 exactly iff x == y in floating point)
+    and an output weight c_i = 0.  They are read from the centres, τ and the residuals, not from the built net, so
     a construction that stores a weight as 0 where the lemma has a nonzero is not excused.
     """
     a = F.centres.reshape(-1)
-    return int(np.sum(a == F.tau) + np.sum(a == 0) + np.sum(a == -F.tau) + np.sum(F.coefficients == 0))
+    return int(np.sum(a == F.tau) + np.sum(a == 0) + np.sum(F.coefficients == 0))
 
 
 def _wide_formula(p0: int, n: int, d: int, depth: int) -> float:
