@@ -179,8 +179,22 @@ def _cmd_verify(args) -> int:
             print(f"report: {md} and {page}")
     passed = sum(v.passed for v in verdicts)
     if not args.json:
-        print(f"{passed} of {len(verdicts)} verdicts passed")
+        _print_tally(verdicts)
     return 0 if passed == len(verdicts) else 1
+
+
+def _print_tally(verdicts) -> None:
+    """The count, and the verdicts that did not pass again in one line each: in a long run they
+    have scrolled away."""
+    from .report import _params
+
+    passed = sum(v.passed for v in verdicts)
+    print(f"{passed} of {len(verdicts)} verdicts passed")
+    others = [v for v in verdicts if not v.passed]
+    if others:
+        print("not passed:")
+        for v in others:
+            print(f"  {v.status.upper():<12}  {v.claim}  {_params(v)}")
 
 
 def _parse_number(name: str, text: str, allowed: str = ""):
@@ -292,7 +306,7 @@ def _cmd_figures(args) -> int:
             where = f" ({_params(v)})" if v.params else ""
             lines += [f"## {v.claim}{where}: {v.status}", "", f"![{v.claim}]({rel.as_posix()})", ""]
     (out / "index.md").write_text("\n".join(lines))
-    print(f"{sum(v.passed for v in verdicts)} of {len(verdicts)} verdicts passed")
+    _print_tally(verdicts)
     print(f"wrote {sum(len(v.figures) for v in verdicts)} figures and {out / 'index.md'}")
     return 0 if all(v.passed for v in verdicts) else 1
 
