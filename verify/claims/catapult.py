@@ -782,7 +782,7 @@ def _width_aggregate(params: dict, units, ctx) -> Outcome | None:
     resid = T - np.log(m)[None, :] / growth
     wrong_c = 2.5 if abs(c - 2.5) > 0.2 else 3.5
     controls = {
-        "t*": not inside(t_fit, 1 / (2 * math.log(wrong_c - 1)), t_tol),
+        "t*": not inside(t_fit, sp_slope_peak(wrong_c), t_tol),
         "L_max": not inside(l0_fit, l_pred, slope_tol),
         "drift": not inside(e_fit, d_pred, slope_tol),
     }
