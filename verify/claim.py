@@ -245,7 +245,9 @@ class Verdict:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(_jsonable(self.to_dict()), sort_keys=True)
+        # not sort_keys: the parameters keep the claim's order, so a verdict read back from the
+        # store prints like the one that was run
+        return json.dumps(_jsonable(self.to_dict()))
 
     @classmethod
     def from_json(cls, text: str) -> Verdict:

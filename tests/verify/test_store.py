@@ -221,3 +221,12 @@ def test_each_verdict_is_handed_on_as_soon_as_it_is_known(tmp_path):
         assert shown == verdicts and [v.kind for v in shown] == ["unit"] * 3 + ["aggregate"]
         shown.clear()
         assert run_claims([claim], store=store, on_verdict=shown.append) == shown and len(shown) == 4
+
+
+def test_a_stored_verdict_prints_like_the_one_that_ran(tmp_path):
+    from relunet.verify import Verdict
+
+    v = Verdict("c", {"zeta": 1, "alpha": 2}, "pass", 1.0, 1.0, None, 0.0, "", "", 0, 0.1, "cpu")
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        store.put("k", v)
+        assert list(store.get("k").params) == ["zeta", "alpha"] and store.get("k").summary() == v.summary()
