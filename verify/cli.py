@@ -186,7 +186,7 @@ def _cmd_verify(args) -> int:
 def _print_tally(verdicts) -> None:
     """The count, and the verdicts that did not pass again in one line each: in a long run they
     have scrolled away."""
-    from .report import _params
+    from .report import params_text
 
     passed = sum(v.passed for v in verdicts)
     print(f"{passed} of {len(verdicts)} verdicts passed")
@@ -194,7 +194,7 @@ def _print_tally(verdicts) -> None:
     if others:
         print("not passed:")
         for v in others:
-            print(f"  {v.status.upper():<12}  {v.claim}  {_params(v)}")
+            print(f"  {v.status.upper():<12}  {v.claim}  {params_text(v)}")
 
 
 def _parse_number(name: str, text: str, allowed: str = ""):
@@ -287,7 +287,7 @@ def _exponents(bound, values: dict) -> dict[str, str]:
 
 def _cmd_figures(args) -> int:
     from .claim import all_claims
-    from .report import _params
+    from .report import params_text
     from .runner import run_claims
 
     out = Path(args.out)
@@ -303,7 +303,7 @@ def _cmd_figures(args) -> int:
     for v in verdicts:
         for f in v.figures:
             rel = Path(f).relative_to(out) if Path(f).is_relative_to(out) else Path(f)
-            where = f" ({_params(v)})" if v.params else ""
+            where = f" ({params_text(v)})" if v.params else ""
             lines += [f"## {v.claim}{where}: {v.status}", "", f"![{v.claim}]({rel.as_posix()})", ""]
     (out / "index.md").write_text("\n".join(lines))
     _print_tally(verdicts)

@@ -15,14 +15,14 @@ _COLUMNS = ("claim", "parameters", "status", "predicted", "measured", "CI", "tol
             "seconds")
 
 
-def _params(v: Verdict) -> str:
+def params_text(v: Verdict) -> str:
     """The verdict's parameters in one short string; a sweep's are marked as such."""
     params = " ".join(f"{k}={_short(x)}" for k, x in v.params.items())
     return "sweep " + params if v.kind == "aggregate" else params
 
 
 def _row(v: Verdict) -> list[str]:
-    params = _params(v)
+    params = params_text(v)
     ci = f"[{_num(v.ci[0])}, {_num(v.ci[1])}]" if v.ci else "-"
     return [v.claim, params, v.status, _num(v.predicted), _num(v.measured), ci,
             _num(v.tolerance), f"{v.seconds:.2f}"]
@@ -41,7 +41,7 @@ def _figures(verdicts: Sequence[Verdict], out: Path) -> list[tuple[str, str]]:
             dst = target_dir / src.name
             if src.resolve() != dst.resolve():
                 shutil.copyfile(src, dst)
-            figs.append((f"{v.claim} ({_params(v)})", f"figures/{src.name}"))
+            figs.append((f"{v.claim} ({params_text(v)})", f"figures/{src.name}"))
     return figs
 
 
@@ -52,7 +52,7 @@ def write_report(verdicts: Sequence[Verdict], out_dir: str | Path, title: str = 
     counts = {s: sum(v.status == s for v in verdicts) for s in ("pass", "fail", "inconclusive", "error")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no verdicts"
     figs = _figures(verdicts, out)
-    notes = [(f"{v.claim} ({_params(v)})" if v.params else v.claim, v.status, v.message, v.tolerance_reason,
+    notes = [(f"{v.claim} ({params_text(v)})" if v.params else v.claim, v.status, v.message, v.tolerance_reason,
               v.control) for v in verdicts]
 
     md = [f"# {title}", "", f"{len(verdicts)} verdicts: {summary}.", "",
