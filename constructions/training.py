@@ -82,13 +82,16 @@ def _check_betas(betas) -> tuple[float, float]:
 
 def _check_rates(name: str, value, low_open: bool) -> None:
     """A number, or one per model: finite and > 0 (`low_open`) or >= 0."""
+    allowed = "> 0" if low_open else ">= 0"
     try:
-        values = np.asarray(value, dtype=float).reshape(-1)
+        raw = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
     except (TypeError, ValueError):
-        values = np.array([np.nan])
+        raw = np.array(None)
+    if raw.dtype.kind not in "iuf":  # a string such as "0.1" would convert, and then fail inside torch
+        raise ValueError(f"{name} = {value!r} is not a number: give a finite number {allowed} (or one per model)")
+    values = raw.astype(float).reshape(-1)
     bad = np.any(values <= 0) if low_open else np.any(values < 0)
     if values.size == 0 or not np.all(np.isfinite(values)) or bad:
-        allowed = "> 0" if low_open else ">= 0"
         raise ValueError(f"{name} = {value!r} is out of range: give a finite number {allowed} (or one per model)")
 
 

@@ -19,10 +19,12 @@ def check_int(name: str, value, low: int, high: int | None = None, why: str = ""
     >>> check_int("d", 3.0, 1)
     3
     """
-    ok = isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and math.isfinite(value)
-                                                 and float(value).is_integer())
-    if isinstance(value, bool) or not ok or value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+    integral = isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and math.isfinite(value)
+                                                       and float(value).is_integer())
+    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+    if isinstance(value, bool) or not integral:
+        raise ValueError(f"{name} = {value!r} is not an integer: {name} must be an integer {allowed}{why}")
+    if value < low or (high is not None and value > high):
         raise ValueError(f"{name} = {value!r} is out of range: {name} must be an integer {allowed}{why}")
     return int(value)
 

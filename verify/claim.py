@@ -110,6 +110,8 @@ class Param:
         if not text:
             raise ValueError(f"{self.name} = '' is empty: {self.name} must be {self.describe()}")
         if self.sweep and (".." in text or "," in text):
+            if ".." in text and "," in text:
+                raise ValueError(f"{self.name} = {text!r} mixes a range and a list: give a..b or a,b,c")
             if ".." in text:
                 lo, _, hi = text.partition("..")
                 a, b = self._number(lo), self._number(hi)
@@ -140,7 +142,8 @@ class Param:
         return value
 
     def describe(self) -> str:
-        return self.domain.describe() + (" (or a list: a..b, a,b,c)" if self.sweep else "")
+        lists = " (or a list: a..b, a,b,c)" if self.kind == "int" else " (or a list: a,b,c)"
+        return self.domain.describe() + (lists if self.sweep else "")
 
     def validate(self, value):
         """Check a value (or list of values) against the domain; return it normalised."""
@@ -159,6 +162,10 @@ class Param:
                                  f"declare Param(..., kind='float') for real values")
             self.domain.check(self.name, v)
             out.append(int(v) if self.kind == "int" else float(v))
+        repeated = sorted({v for v in out if out.count(v) > 1})
+        if repeated:  # a repeat would run one unit twice and count it twice
+            raise ValueError(f"{self.name} = {list(values)} repeats {', '.join(map(_short, repeated))}: give each "
+                             f"value once")
         return out if isinstance(value, (list, tuple)) else out[0]
 
 

@@ -1,8 +1,8 @@
 """The `relunet` command line.
 
-    relunet list [--json]
-    relunet verify [CLAIM-OR-PREFIX ...] [--profile quick|full] [--set NAME=VALUE ...] [--seed N]
-                   [--device auto|cpu|cuda] [--store PATH] [--report DIR] [--json]
+    relunet list [CLAIM-OR-PREFIX ...] [--json]
+    relunet verify [CLAIM-OR-PREFIX ...] [--profile quick|full] [--set NAME=VALUE ...]
+                   [--seed N | a..b | a,b,c] [--device auto|cpu|cuda] [--store PATH] [--report DIR] [--json]
     relunet bound [NAME] [--set NAME=VALUE ...] [--json]
     relunet figures [--out DIR] [--profile quick|full]
 
@@ -27,6 +27,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 __all__ = ["main"]
 
 EXACT_SHOWN = 100  # longer exact values are left to --json
+MAX_SEEDS = 1000  # seeds one --seed a..b may expand to
+SEED_LIMIT = 2**63 - 1  # the store keeps seeds as SQLite INTEGERs
 
 
 class UsageError(Exception):
@@ -50,6 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p_list = sub.add_parser("list", help="list every claim with its source and parameters")
+    p_list.add_argument("claims", nargs="*", metavar="CLAIM-OR-PREFIX",
+                        help="claim ids or id prefixes, as for verify (default: every claim)")
     p_list.add_argument("--json", action="store_true", help="one JSON object per claim")
     _add_import_option(p_list)
 
@@ -60,7 +64,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="parameter sizes: quick (CPU, minutes) or full (paper-sized)")
     p_verify.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                           dest="overrides", help="override a claim parameter (repeatable); sweeps take a..b or a,b,c")
-    p_verify.add_argument("--seed", type=int, default=0, help="the seed of every random draw (default 0)")
+    p_verify.add_argument("--seed", default="0", metavar="SEED",
+                          help="the seed of every random draw (default 0); several (a..b or a,b,c) run the "
+                               "claims once per seed and count each verdict's outcomes across them")
     p_verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                           help="where torch work runs (auto: cuda when available)")
     p_verify.add_argument("--store", default="relunet-results.sqlite", metavar="PATH",
@@ -77,7 +83,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p_bound.add_argument("--json", action="store_true", help="print one JSON object (per bound, for the list)")
 
     p_fig = sub.add_parser("figures", help="write the figure gallery")
-    p_fig.add_argument("--out", default="docs/gallery", metavar="DIR", help="folder for index.md and figures/")
+    p_fig.add_argument("--out", default="docs/gallery", metavar="DIR",
+                       help="folder for index.md and figures/ (default: docs/gallery under the current folder)")
     p_fig.add_argument("--profile", choices=("quick", "full"), default="quick",
                        help="parameter sizes: quick or full")
     p_fig.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
@@ -102,7 +109,8 @@ def _import_user_modules(names: list[str]) -> None:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            raise UsageError(f"--import {name}: {exc}") from None
+            hint = f" (give the module's name, {name[:-3]}, not its file)" if name.endswith(".py") else ""
+            raise UsageError(f"--import {name}: {exc}{hint}") from None
         except (ValueError, UsageError):
             raise
         except Exception as exc:  # the user's module failed while it ran: say where, in one line
@@ -122,11 +130,39 @@ def _overrides(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _seeds(text: str) -> list[int]:
+    """The seeds of ``--seed``: N, an inclusive range a..b, or a list a,b,c (no repeats)."""
+    allowed = f"an integer in [0, {SEED_LIMIT}], a range a..b or a list a,b,c"
+
+    def one(item: str) -> int:
+        try:
+            value = int(item.strip())
+        except ValueError:
+            raise UsageError(f"--seed {text!r}: {item.strip()!r} is not an integer: --seed takes {allowed}") from None
+        if not 0 <= value <= SEED_LIMIT:
+            raise UsageError(f"--seed {text!r}: seed = {value} is out of range: --seed takes {allowed}")
+        return value
+
+    if ".." in text:
+        low, _, high = text.partition("..")
+        a, b = one(low), one(high)
+        if b < a:
+            raise UsageError(f"--seed {text!r} is an empty range: --seed takes {allowed}")
+        if b - a >= MAX_SEEDS:
+            raise UsageError(f"--seed {text!r} has {b - a + 1} seeds: one run takes at most {MAX_SEEDS}")
+        return list(range(a, b + 1))
+    seeds = [one(item) for item in text.split(",")]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise UsageError(f"--seed {text!r} repeats {', '.join(map(str, repeated))}: give each seed once")
+    return seeds
+
+
 def _cmd_list(args) -> int:
-    from .claim import all_claims
+    from .claim import select_claims
 
     _import_user_modules(args.imports)
-    for claim in all_claims():
+    for claim in select_claims(args.claims):
         info = claim.describe()
         if args.json:
             print(json.dumps(info))
@@ -151,6 +187,7 @@ def _cmd_verify(args) -> int:
     _import_user_modules(args.imports)
     claims = select_claims(args.claims)
     overrides = _overrides(args.overrides)
+    seeds = _seeds(args.seed)
     store = ResultsStore(args.store)
     figure_dir = Path(args.report) / "figures" if args.report else None
     if args.report:
@@ -168,9 +205,16 @@ def _cmd_verify(args) -> int:
         else:
             print(v.summary(), flush=True)
 
+    verdicts = []
     try:
-        verdicts = run_claims(claims, profile=args.profile, overrides=overrides, seed=args.seed,
-                              device=args.device, store=store, figure_dir=figure_dir, on_verdict=show)
+        for seed in seeds:
+            several = len(seeds) > 1
+            if several and not args.json:
+                print(f"-- seed {seed}", flush=True)
+            # each seed draws its own figures: one folder per seed keeps them apart
+            figures = figure_dir / f"seed-{seed}" if figure_dir is not None and several else figure_dir
+            verdicts += run_claims(claims, profile=args.profile, overrides=overrides, seed=seed,
+                                   device=args.device, store=store, figure_dir=figures, on_verdict=show)
     finally:
         store.close()
     if args.report:
@@ -180,6 +224,8 @@ def _cmd_verify(args) -> int:
     passed = sum(v.passed for v in verdicts)
     if not args.json:
         _print_tally(verdicts)
+        if len(seeds) > 1:
+            _print_across_seeds(verdicts, seeds)
     return 0 if passed == len(verdicts) else 1
 
 
@@ -191,10 +237,25 @@ def _print_tally(verdicts) -> None:
     passed = sum(v.passed for v in verdicts)
     print(f"{passed} of {len(verdicts)} verdicts passed")
     others = [v for v in verdicts if not v.passed]
+    several = len({v.seed for v in verdicts}) > 1
     if others:
         print("not passed:")
         for v in others:
-            print(f"  {v.status.upper():<12}  {v.claim}  {params_text(v)}")
+            print(f"  {v.status.upper():<12}  {v.claim}  {params_text(v)}" + (f"  (seed {v.seed})" if several else ""))
+
+
+def _print_across_seeds(verdicts, seeds: list[int]) -> None:
+    """How often each verdict passed over the seeds: the measured pass rate of a statistical
+    claim, to set beside its nominal level."""
+    from .report import across_seeds
+
+    label = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ",".join(map(str, seeds))
+    rows = across_seeds(verdicts)
+    counts = [", ".join(f"{n} {status}" for status, n in tally.items()) for _, tally in rows]
+    width = max(map(len, counts))
+    print(f"across {len(seeds)} seeds ({label}):")
+    for (where, _), text in zip(rows, counts):
+        print(f"  {text:<{width}}  {where}")
 
 
 def _parse_number(name: str, text: str, allowed: str = ""):
@@ -291,11 +352,11 @@ def _cmd_figures(args) -> int:
     from .runner import run_claims
 
     out = Path(args.out)
+    _import_user_modules(args.imports)  # first: a failed import leaves no empty gallery behind
     try:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {args.out!r} cannot be created: {exc.strerror}") from None
-    _import_user_modules(args.imports)
     verdicts = run_claims(all_claims(), profile=args.profile, device=args.device, store=None,
                           figure_dir=out / "figures", on_verdict=lambda v: print(v.summary(), flush=True))
     lines = ["# relunet figure gallery", "",

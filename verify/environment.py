@@ -55,7 +55,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device = 'cuda' is not available here: use --device cpu or auto")
+        raise ValueError("device = 'cuda' is not available here (torch finds no CUDA GPU): use cpu or auto")
     return device
 
 

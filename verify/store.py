@@ -69,6 +69,10 @@ class ResultsStore:
     ----------
     path : str or Path
         The database file; ``":memory:"`` for a store that lives only in this process.
+    create : bool
+        Create the file when it does not exist (the default, for runs that write).  Reading
+        results back, ``create=False`` refuses a path that does not exist, so that a mistyped
+        name is an error rather than an empty store.
 
     Examples
     --------
@@ -77,10 +81,12 @@ class ResultsStore:
     0
     """
 
-    def __init__(self, path: str | Path = "relunet-results.sqlite"):
+    def __init__(self, path: str | Path = "relunet-results.sqlite", create: bool = True):
         if not isinstance(path, (str, Path)) or not str(path).strip():
             raise StoreError(f"store = {path!r} is not a path: give a file name (or ':memory:')")
         self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
+        if not create and self.path != ":memory:" and not Path(self.path).is_file():
+            raise StoreError(f"store = {self.path!r} does not exist (create=False reads an existing store)")
         if self.path != ":memory:":
             parent = Path(self.path).resolve().parent
             if not parent.is_dir():

@@ -163,7 +163,7 @@ def test_cifar_reader_rejects_missing_and_unsafe_batches(tmp_path):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"seed": 1.5}, r"seed = 1.5 is out of range"),
+    ({"seed": 1.5}, r"seed = 1.5 is not an integer"),
     ({"seed": -1}, r"seed = -1 is out of range"),
     ({"seed": 2**63}, r"seed = 9223372036854775808 is out of range"),
     ({"seed": 0, "n": "8"}, r"n = '8'"),

@@ -310,7 +310,7 @@ def test_euler_and_norm_identity_for_homogeneous_nets(seed, width, slope, n, zer
 
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: QuadraticFeatures.draw(1, 4, seed=-1), r"seed = -1 is out of range"),
-    (lambda: QuadraticFeatures.draw(1, 4, seed=1.5), r"seed = 1.5 is out of range"),
+    (lambda: QuadraticFeatures.draw(1, 4, seed=1.5), r"seed = 1.5 is not an integer"),
     (lambda: QuadraticFeatures.draw(1, 4, eigenvalue_range=("a", 1.0)), r"eigenvalue_range = \('a', 1.0\)"),
     (lambda: QuadraticModel(QuadraticFeatures.draw(1, 4, seed=0)).student(1, seed=2**64),
      r"seed = 18446744073709551616"),

@@ -133,7 +133,7 @@ def test_sweep_on_cuda_equals_cpu():
     ({"steps": 0}, r"steps = 0 is out of range: steps must be an integer >= 1"),
     ({"steps": 2.5}, r"steps = 2.5"),
     ({"seeds": -1}, r"seeds = -1 is out of range"),
-    ({"seeds": 1.5}, r"seeds = 1.5 is out of range"),
+    ({"seeds": 1.5}, r"seeds = 1.5 is not an integer"),
     ({"seeds": [0, 1.5]}, r"seeds\[1\] = 1.5"),
     ({"seeds": [0, 2**64]}, r"seeds\[1\] = 18446744073709551616"),
     ({"width": "a"}, r"width = 'a'"),

@@ -92,7 +92,7 @@ def test_breast_cancer_split():
 
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: cob_odt(10, 16, -1), r"seed = -1 is out of range"),
-    (lambda: cob_odt(10, 16, 1.5), r"seed = 1.5 is out of range"),
+    (lambda: cob_odt(10, 16, 1.5), r"seed = 1.5 is not an integer"),
     (lambda: cob_odt(10, 16, 0, tree_seed=-2), r"tree_seed = -2 is out of range"),
     (lambda: breast_cancer_data(-1), r"seed = -1 is out of range"),
     (lambda: breast_cancer_data(2**63), r"seed = 9223372036854775808 is out of range"),

@@ -293,7 +293,7 @@ def test_numpy_integers_and_floats_count_as_numbers():
 
 
 @pytest.mark.parametrize(("call", "match"), [
-    (lambda net, p: path_values(net, p, k=1.5), r"k = 1.5 is out of range: k must be an integer in \[0, 1\]"),
+    (lambda net, p: path_values(net, p, k=1.5), r"k = 1.5 is not an integer: k must be an integer in \[0, 1\]"),
     (lambda net, p: path_values(net, p, k=np.int64(2)), r"k = np.int64\(2\) is out of range"),
     (lambda net, p: neuron_jump(net, p, 1.5, 0, np.zeros((1, 3))), r"layer = 1.5"),
     (lambda net, p: active_path_regions(net, p, window=np.float64(math.inf)), r"window = np.float64\(inf\)"),

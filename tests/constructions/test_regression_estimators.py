@@ -174,7 +174,7 @@ def test_mlp_estimator_and_truncation():
 
 
 @pytest.mark.parametrize(("args", "word"), [
-    ((1000, 2.5, 1.0, 1, 0.1), "cells = 2.5 is out of range"),  # k = int(2.5) slabs with p = 2.5^-d
+    ((1000, 2.5, 1.0, 1, 0.1), "cells = 2.5 is not an integer"),  # k = int(2.5) slabs with p = 2.5^-d
     ((1000, 10, 1.0, 1, -1.0), "sigma = -1.0 is out of range"),
     ((1000, 10, 0.0, 1, 0.1), "r = 0.0 is out of range"),
     ((1000, 0, 1.0, 1, 0.1), "cells = 0 is out of range"),  # ZeroDivisionError

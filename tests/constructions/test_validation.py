@@ -23,8 +23,14 @@ def test_check_int_accepts_integral_numbers(value, expected):
     assert out == expected and type(out) is int
 
 
-@pytest.mark.parametrize("value", [True, 2.5, float("nan"), float("inf"), "3", None, 0, 11])
-def test_check_int_rejects(value):
+@pytest.mark.parametrize("value", [True, 2.5, float("nan"), float("inf"), "3", None])
+def test_check_int_rejects_what_is_not_an_integer(value):
+    with pytest.raises(ValueError, match=r"^m = .* is not an integer: m must be an integer in \[1, 10\]$"):
+        check_int("m", value, 1, 10)
+
+
+@pytest.mark.parametrize("value", [0, 11, np.int64(-3), 12.0])
+def test_check_int_rejects_integers_out_of_range(value):
     with pytest.raises(ValueError, match=r"^m = .* is out of range: m must be an integer in \[1, 10\]$"):
         check_int("m", value, 1, 10)
 

@@ -88,7 +88,7 @@ def test_other_arguments():
 
 
 @pytest.mark.parametrize(("exponents", "fragment"), [
-    ([1.5], r"exponents\[0\] = 1.5 is out of range: exponents\[0\] must be an integer >= 0"),  # once x1
+    ([1.5], r"exponents\[0\] = 1.5 is not an integer: exponents\[0\] must be an integer >= 0"),  # once x1
     ([2, 0.5], r"exponents\[1\] = 0.5"),  # once x1**2
     ([-1], r"exponents\[0\] = -1"),
     ([], "exponents = \\[\\] is empty"),

@@ -37,6 +37,16 @@ def run_cli(*args, cwd=None):
         (["verify", "approx.square.error", "--report", " "], "--report ' ' is empty"),
         (["verify", "approx.square.error", "--seed", "-1"], "seed = -1"),
         (["verify", "approx.square.error", "--seed", str(2**70)], "seed = "),
+        (["verify", "approx.square.error", "--seed", "x"], "'x' is not an integer"),
+        (["verify", "approx.square.error", "--seed", "5..2"], "--seed '5..2' is an empty range"),
+        (["verify", "approx.square.error", "--seed", "1,2,1"], "repeats 1"),
+        (["verify", "approx.square.error", "--seed", "0..100000"], "has 100001 seeds"),
+        (["verify", "approx.square.error", "--seed", "3..-1"], "seed = -1"),
+        (["verify", "approx.square.error", "--set", "m=1,1,2"], "m = [1, 1, 2] repeats 1"),
+        (["verify", "approx.square.error", "--set", "m=1..3,5"], "mixes a range and a list"),
+        (["verify", "approx.product.error", "--set", "M=1..2"], "a range a..b needs an integer parameter"),
+        (["list", "approx.sq"], "claim = 'approx.sq' is unknown"),
+        (["verify", "approx.square.error", "--import", "my_claims.py"], "give the module's name, my_claims"),
         (["verify", "approx.square.error", "--set", "m=1..1e10"], "m = 10000000000"),  # checked before the list
         (["verify", "approx.square.error", "--set", "m=1..inf"], "m = inf"),
         (["verify", "approx.square.error", "--set", "m=1..nan"], "m = nan"),
@@ -117,6 +127,53 @@ def test_report_and_human_output(tmp_path, capsys):
     assert "<table>" in page and page.count('<tr class="pass">') == 5
 
 
+def test_several_seeds_run_once_each_and_are_counted_across(tmp_path, capsys):
+    from relunet.verify.store import ResultsStore
+
+    report, store = tmp_path / "rep", tmp_path / "s.sqlite"
+    code = main(["verify", "approx.square.error", "--set", "m=1..3", "--seed", "7..9", "--store", str(store),
+                 "--report", str(report)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line for line in out if line.startswith("-- seed")] == ["-- seed 7", "-- seed 8", "-- seed 9"]
+    assert "12 of 12 verdicts passed" in out  # three units and their sweep at each of 3 seeds
+    across = out[out.index("across 3 seeds (7..9):") + 1:]
+    assert across == ["  3 pass  approx.square.error m=1", "  3 pass  approx.square.error m=2",
+                      "  3 pass  approx.square.error m=3", "  3 pass  approx.square.error sweep m=1,2,3"]
+    assert sorted({v.seed for v in ResultsStore(store).verdicts()}) == [7, 8, 9]
+    md = (report / "report.md").read_text()
+    assert "| claim | parameters | seed | status |" in md and "| approx.square.error | m=2 | 8 | pass |" in md
+    assert "## Across 3 seeds" in md and "- approx.square.error m=1: 3 pass" in md
+    # each seed draws its own figure, in its own folder, and the report shows all three
+    for seed in (7, 8, 9):
+        assert (report / "figures" / f"seed-{seed}" / "approx.square.error.png").is_file()
+        assert f"(figures/seed-{seed}/approx.square.error.png)" in md
+    assert '<td class="status">pass</td>' in (report / "report.html").read_text()
+
+
+def test_several_seeds_count_every_outcome(tmp_path, capsys, monkeypatch):
+    import relunet.verify.claims.approximation as mod
+    from relunet.constructions import yarotsky_square
+
+    # a construction that is one step short at odd seeds only: the count must show both outcomes
+    seed_now = {}
+    monkeypatch.setattr(mod, "yarotsky_square", lambda m: yarotsky_square(m - seed_now["odd"]))
+    real_run_unit = mod.Claim.run_unit
+
+    def run_unit(self, params, ctx):
+        seed_now["odd"] = ctx.seed % 2
+        return real_run_unit(self, params, ctx)
+
+    monkeypatch.setattr(mod.Claim, "run_unit", run_unit)
+    code = main(["verify", "approx.square.error", "--set", "m=4", "--seed", "2,3,5", "--store",
+                 str(tmp_path / "s.sqlite")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[-6:] == ["1 of 3 verdicts passed", "not passed:", "  FAIL          approx.square.error  m=4  (seed 3)",
+                        "  FAIL          approx.square.error  m=4  (seed 5)",
+                        "across 3 seeds (2,3,5):", "  1 pass, 2 fail  approx.square.error m=4"]
+
+
 def test_list_shows_every_claim(capsys):
     from relunet.verify import all_claims
 
@@ -128,6 +185,21 @@ def test_list_shows_every_claim(capsys):
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert {r["id"] for r in rows} == {c.id for c in all_claims()}
     assert all(r["parameters"] for r in rows)
+
+
+def test_list_takes_prefixes_and_says_which_parameters_take_ranges(capsys):
+    assert main(["list", "approx.product"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("approx.product.") and "approx.square" not in text
+    assert "an integer in [1, 20] (or a list: a..b, a,b,c); steps of each square" in text
+    assert "--set M=...  quick 1.0; a number > 0 (or a list: a,b,c)" in text  # no a..b for a real parameter
+
+
+def test_figures_with_a_failed_import_leave_no_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["figures", "--import", "no_such_module_here"]) == 2
+    assert "no_such_module_here" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bound_command(capsys):
