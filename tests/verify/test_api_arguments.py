@@ -52,6 +52,21 @@ def test_store_paths_and_keys(tmp_path, monkeypatch):
         verdict = check("approx.square.size", m=1)[0]
         with pytest.raises(StoreError, match="key = None"):
             store.put(None, verdict)
+    # reading back: a mistyped name is an error, not a new empty store
+    with pytest.raises(StoreError, match="typo.sqlite' does not exist"):
+        ResultsStore(tmp_path / "typo.sqlite", create=False)
+    assert not (tmp_path / "typo.sqlite").exists()
+    with ResultsStore(tmp_path / "s.sqlite", create=False) as store:
+        assert store.count() == 0
+
+
+@pytest.mark.parametrize("lr", ["0.1", True, [0.1, "a"], None])
+def test_trainer_rates_that_are_not_numbers_name_themselves(lr):
+    from relunet.constructions.models import StackedMLP
+    from relunet.constructions.training import BatchedTrainer
+
+    with pytest.raises(ValueError, match=r"^lr = .* is not a number: give a finite number > 0"):
+        BatchedTrainer(StackedMLP(2, 4, 1), lr=lr, steps=5)
 
 
 def test_lookups_with_a_non_string_name():
