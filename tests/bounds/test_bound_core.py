@@ -98,6 +98,14 @@ def test_log_slope_of_square_error():
     assert square_error().log_slope("m") == -2
 
 
+@pytest.mark.parametrize("base", [1, 1.0, 0, -2, math.inf, math.nan, True, "2"])
+def test_log_slope_rejects_bases_that_are_not_a_log_base(base):
+    # log_base needs a finite base > 0 other than 1 (log 1 = 0 would divide by zero)
+    b = Bound("sq", 2 ** (-2 * m - 2), "exact", "sup error", "derived")
+    with pytest.raises(ValueError, match=r"base = .* is out of range"):
+        b.log_slope("m", base=base)
+
+
 def test_minimax_exponent():
     b = minimax_lower_bound()
     rr, dd = b.sym("r"), b.sym("d")  # d is an integer symbol here
@@ -300,6 +308,23 @@ def test_domain_mask_invalid():
     assert mask.tolist() == [False, False, True, True]
 
 
+@pytest.mark.parametrize(("domain", "invalid"), [
+    (Domain(lower=0, upper=1), [False, False, False]),
+    (Domain(lower=0, upper=1, upper_closed=False), [False, False, True]),
+    (Domain(lower=0, upper=1, lower_closed=False), [True, False, False]),
+    (Domain(lower=0, upper=1, lower_closed=False, upper_closed=False), [True, False, True]),
+])
+def test_domain_open_endpoints_are_excluded_and_closed_ones_included(domain, invalid):
+    # at 0, 0.5 and 1: an endpoint is valid exactly when its side of the interval is closed
+    assert domain.mask_invalid(np.array([0.0, 0.5, 1.0])).tolist() == invalid
+    for value, bad in zip((0.0, 0.5, 1.0), invalid):
+        if bad:
+            with pytest.raises(ValueError, match=f"c = {value:g} is out of range"):
+                domain.check("c", value)
+        else:
+            domain.check("c", value)
+
+
 def test_domain_check_names_context():
     with pytest.raises(ValueError, match=r"m = 0 is out of range: m must be an integer >= 1 \(ctx\)"):
         Domain(lower=1, integer=True).check("m", 0, context="ctx")
@@ -476,11 +501,16 @@ def test_evaluate_redoes_float64_overflow_exactly():
     integral = get_bound("approx.bump.integral")  # (2 tau)^d/(d+1)!: factorial(171) is inf in float64
     for d, tau in ((200, 100), (171, 1), (3, 0.25)):
         exact = float(integral.exact(d=d, tau=Fraction(tau)).evalf(30))
-        assert integral.evaluate(d=d, tau=tau) == pytest.approx(exact, rel=1e-12)
+        assert integral.evaluate(d=d, tau=tau) == pytest.approx(exact, rel=1e-12, abs=0)
     assert integral.evaluate(d=10, tau=1e40) == math.inf  # control: 5e395 is beyond float64
     sphere = get_bound("geometry.covering.sphere").evaluate(d=np.array([400, 200, 2]), eta=np.array([0.5, 0.01, 0.1]),
                                                             R=1, C=1)
-    assert sphere == pytest.approx([4.42054207e-154, 1.97301966e+293, 400 * math.pi], rel=1e-8)
+    assert sphere == pytest.approx([4.42054207e-154, 1.97301966e+293, 400 * math.pi], rel=1e-8, abs=0)
+    # underflow too: tau^d d^100 at tau = 0.01, d = 200 is 10^-400 * 200^100 = 2^100 10^-200 in float64 range,
+    # though 0.01^200 alone underflows to 0
+    tau_, d_ = symbol("tau"), symbol("d")
+    tiny = bound(tau_**d_ * d_**100).evaluate(tau=0.01, d=200)
+    assert tiny == pytest.approx(float(Fraction(2**100, 10**200)), rel=1e-12, abs=0)
     zeros = get_bound("catapult.norm.loss_threshold").evaluate(y_sq=np.zeros(10**5), n=1, eta_lam=1.0, k=2)
     assert not zeros.any()  # a zero where a parameter is zero is exact and is not redone
 

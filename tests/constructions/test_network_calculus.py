@@ -223,6 +223,18 @@ def test_linear_combination(case, a, b):
     fl = linear_combination([float(a), float(b)], [f, g])
     assert not fl.has_rational_weights
     assert_close(fl(x), want, 2 * scale)
+    # one float coefficient is enough to make the result a float net
+    assert not linear_combination([float(a), b], [f, g]).has_rational_weights
+
+
+def test_linear_combination_with_one_float_coefficient_is_a_float64_net():
+    # exactness needs every coefficient rational: with 0.1 among them the combined weight is the
+    # float64 value 0.1 * fl(1/3) + 1, not the exact Fraction(0.1) / 3 + 1
+    net = linear_combination([0.1, 1], [affine_net([[Fraction(1, 3)]]), affine_net([[1]])])
+    assert not net.has_rational_weights
+    weight = Fraction(0.1 * (1 / 3) + 1.0)
+    assert weight != Fraction(0.1) / 3 + 1
+    assert net.evaluate_exact([[3]])[0, 0] == 3 * weight
 
 
 @given(same_shape_pair())
@@ -328,6 +340,12 @@ def test_size_reports_counts():
     assert d["nonzero"] == 6 and d["widths"] == [2] and d["width"] == 2
 
 
+def test_size_max_abs_weight_includes_the_biases():
+    # the largest |entry| counts biases as well as weights, whatever their sign
+    assert ReluNet([([[1]], [5]), ([[1]], [0])]).size().max_abs_weight == 5.0
+    assert ReluNet([([[1], [Fraction(-1, 2)]], [0, 2]), ([[1, 1]], [-7])]).size().max_abs_weight == 7.0
+
+
 def test_affine_net_and_evaluation_shapes():
     net = affine_net([[1, 2]], [3])
     assert net.depth == 0 and net.widths == () and net.size().width == 0
@@ -378,6 +396,18 @@ def test_activation_pattern():
     pattern = net.activation_pattern(np.array([-2.0, 3.0, 0.0]))
     assert len(pattern) == 1
     assert pattern[0].tolist() == [[False, True], [True, False], [False, False]]
+
+
+def test_local_affine_at_a_kink_takes_the_inactive_side():
+    # a unit with pre-activation exactly 0 is inactive (as activation_pattern says), so it adds nothing
+    relu = ReluNet([([[1]], [0]), ([[1]], [0])])
+    assert relu.activation_pattern([0.0])[0].tolist() == [[False]]
+    a, c = relu.local_affine([0])
+    assert a.tolist() == [[0]] and c.tolist() == [0]
+    # 2 relu(x1 - x2) + 1 at (1/3, 1/3): the map is the constant 1
+    net = ReluNet([([[1, -1]], [0]), ([[2]], [1])])
+    a, c = net.local_affine([Fraction(1, 3), Fraction(1, 3)])
+    assert a.tolist() == [[0, 0]] and c.tolist() == [1]
 
 
 BAD_LAYERS = [

@@ -152,3 +152,70 @@ def test_sup_error_polishes_a_sparse_interpolant_without_densifying(monkeypatch)
     # a target with kinks (its Hessian holds DiracDelta) is searched, not solved for: no NameError
     kinked = sup_error(wide, holder_target(1, 2), (0, 1), n_random=300, n_starts=3, ascent_steps=5)
     assert kinked.exact_value is not None
+
+
+def _small_sparse_net():
+    w = sparse.csr_matrix(np.array([[0.1, 0.0], [0.0, -2.0]]))
+    return ReluNet([(w, np.array([0.5, 0.0])), (sparse.csr_matrix(np.array([[1.0, 1.0]])), np.array([0.0]))])
+
+
+def test_sparse_module_round_trips_float64_values_bit_for_bit():
+    # 0.1 is not a float32: to_scipy and from_module must give back the float64 weights exactly
+    net = _small_sparse_net()
+    module = net.to_module()
+    w, b = module[0].to_scipy()
+    assert w.data.tolist() == [0.1, -2.0] and w.dtype == np.float64 and b.tolist() == [0.5, 0.0]
+    back = ReluNet.from_module(module)
+    assert back.weights[0].data.tolist() == [0.1, -2.0] and back.biases[0].tolist() == [0.5, 0.0]
+
+
+def test_sparse_module_owns_its_parameters():
+    # training the module (here: updating its parameters in place) leaves the source net unchanged
+    net = _small_sparse_net()
+    module = net.to_module()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(1.0)
+    assert net.weights[0].data.tolist() == [0.1, -2.0] and net.biases[0].tolist() == [0.5, 0.0]
+    assert net.weights[1].data.tolist() == [1.0, 1.0] and net.biases[1].tolist() == [0.0]
+    assert module[0].values.tolist() == [1.1, -1.0] and module[0].bias.tolist() == [1.5, 1.0]
+
+
+def test_sparse_module_keeps_leading_batch_dimensions():
+    # a (3, 4, in) batch gives (3, 4, out), with the net's values
+    net = _small_sparse_net()
+    module = net.to_module()
+    x = torch.as_tensor(np.random.default_rng(5).normal(size=(3, 4, 2)))
+    assert module[0](x).shape == (3, 4, 2)
+    out = module(x)
+    assert out.shape == (3, 4, 1)
+    np.testing.assert_allclose(out.detach().numpy(), net(x.numpy()), rtol=1e-15, atol=0)
+
+
+def test_filtered_exact_evaluation_is_right_where_float64_gets_the_sign_wrong():
+    # relu(x0 + ... + x10 - (1 + 2^-52)) at x = (1, 2^-54, ..., 2^-54): float64 summation drops every
+    # 2^-54 and gives -2^-52, but the exact pre-activation is 10 * 2^-54 - 2^-52 = 3 / 2^53 > 0.  The
+    # float pass must not certify the unit inactive.
+    k = 10
+    bias = -(1 + 2.0**-52)
+    net = ReluNet([(sparse.csr_matrix(np.ones((1, k + 1))), np.array([bias])),
+                   (sparse.csr_matrix(np.ones((1, 1))), np.zeros(1))])
+    x = [1.0] + [2.0**-54] * k
+    assert net.is_sparse and net(np.array([x]))[0, 0] == 0.0  # float64 does get the sign wrong here
+    want = Fraction(3, 2**53)
+    assert want == 1 + k * Fraction(2) ** -54 + Fraction(bias)
+    assert net.evaluate_exact([x])[0, 0] == want
+    assert _dense_copy(net).evaluate_exact([x])[0, 0] == want
+    a, c = net.local_affine(x)  # the unit is active: the map is x0 + ... + x10 + bias
+    assert a.tolist() == [[1] * (k + 1)] and c.tolist() == [Fraction(bias)]
+
+
+def test_row_wise_local_affine_at_a_kink_takes_the_inactive_side():
+    # 2 relu(x1 - x2) + 3 relu(x1 + x2 - 1/2) + 1 at (1/2, 1/2): the first unit sits exactly on its kink
+    # and is inactive, the second is active, so the map is 3 x1 + 3 x2 - 1/2 (as on the dense path)
+    w = sparse.csr_matrix(np.array([[1.0, -1.0], [1.0, 1.0]]))
+    net = ReluNet([(w, np.array([0.0, -0.5])), (sparse.csr_matrix(np.array([[2.0, 3.0]])), np.array([1.0]))])
+    assert net._row_wise
+    a, c = net.local_affine([0.5, 0.5])
+    assert a.tolist() == [[3, 3]] and c.tolist() == [Fraction(-1, 2)]
+    assert [m.tolist() for m in _dense_copy(net).local_affine([0.5, 0.5])] == [a.tolist(), c.tolist()]

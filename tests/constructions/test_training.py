@@ -287,8 +287,8 @@ def _labels(k, n, value):
     (lambda m, x, y, p: BatchedTrainer(m, batch_size=2.5), r"batch_size = 2.5"),
     (lambda m, x, y, p: BatchedTrainer(m, weight_decay="a"), r"weight_decay = 'a'"),
     (lambda m, x, y, p: BatchedTrainer(m, divergence_cap=float("nan")), r"divergence_cap = nan"),
-    (lambda m, x, y, p: StackedMLP(3, "a", 1), r"width = 'a' is out of range"),
-    (lambda m, x, y, p: StackedMLP(3, None, 1), r"width = None is out of range"),
+    (lambda m, x, y, p: StackedMLP(3, "a", 1), r"width = 'a' is not an integer"),
+    (lambda m, x, y, p: StackedMLP(3, None, 1), r"width = None is not an integer"),
     (lambda m, x, y, p: StackedMLP(3, 4, 1, init_scale=float("nan")), r"init_scale = nan"),
     (lambda m, x, y, p: StackedMLP(3, 4, 1, activation="leaky_relu", negative_slope="a"), r"negative_slope = 'a'"),
     (lambda m, x, y, p: m.forward(p, x[:3]), r"x has shape \(3, 16, 4\): expected \(K=8, n, 4\)"),
@@ -308,3 +308,106 @@ def test_forward_shares_a_two_dimensional_x_among_the_models():
     torch.testing.assert_close(mlp.forward(params, x), mlp.forward(params, x.expand(3, 5, 3)), rtol=0, atol=0)
     pre = mlp.preactivations(params, x.numpy())
     assert len(pre) == 2 and pre[0].shape == (3, 5, 8)
+
+
+# -- loss conventions, weight decay, minibatch streams and freezing, against closed forms ------------
+
+
+def test_mse_is_half_the_mean_square_over_samples_and_outputs():
+    # (1/(2 n o)) sum |f - y|^2 with o = 2 outputs: samples (1, 3) and (0, 2) against 0, weights 1/2 each
+    out = torch.tensor([[[1.0, 3.0], [0.0, 2.0]]], dtype=torch.float64)
+    w = torch.full((1, 2), 0.5, dtype=torch.float64)
+    loss = per_model_loss(out, torch.zeros_like(out), w, "mse")
+    assert loss.tolist() == [(1 + 9 + 0 + 4) / (2 * 2 * 2)]
+
+
+def test_logistic_loss_reads_zero_one_labels_as_minus_one_plus_one():
+    # label 0 is the negative class: log(1 + exp(f)), so f = 2 costs log(1 + e^2)
+    out = torch.tensor([[[2.0], [-1.0], [0.5]]], dtype=torch.float64)
+    w = torch.full((1, 3), 1 / 3, dtype=torch.float64)
+    zero_one = torch.tensor([[0.0, 1.0, 0.0]], dtype=torch.float64)
+    pm = per_model_loss(out, 2 * zero_one - 1, w, "logistic")
+    torch.testing.assert_close(per_model_loss(out, zero_one, w, "logistic"), pm, rtol=1e-15, atol=0)
+    want = (np.log1p(np.exp(2.0)) + np.log1p(np.exp(1.0)) + np.log1p(np.exp(0.5))) / 3
+    assert float(pm[0]) == pytest.approx(want, rel=1e-14)
+
+
+def _gd_linear(w, x, y, lr, steps, decay=0.0):
+    """Closed-form GD on (1/2n)|Xw - y|^2 + decoupled decay: w <- w - lr (X^T (Xw - y) / n + decay w)."""
+    lr = torch.as_tensor(lr, dtype=torch.float64).reshape(-1, 1, 1)
+    decay = torch.as_tensor(decay, dtype=torch.float64).reshape(-1, 1, 1)
+    for _ in range(steps):
+        grad = torch.bmm((torch.bmm(x, w.transpose(1, 2)) - y).transpose(1, 2), x) / x.shape[1]
+        w = w - lr * (grad + decay * w)
+    return w
+
+
+def test_weight_decay_per_model_is_lr_times_lambda_theta():
+    # weight_decay = [0, 0.5]: model 0 trains as without decay, model 1 also subtracts lr * 0.5 * theta
+    fam = _LinearFamily()
+    x, y = _data(2, 10, 3, seed=9)
+    lr, steps = 0.3, 8
+    tr = BatchedTrainer(fam, lr=lr, steps=steps, weight_decay=[0.0, 0.5]).fit(x, y, seeds=[4, 5])
+    want = _gd_linear(fam.init([4, 5])["w"], x, y, lr, steps, decay=[0.0, 0.5])
+    assert float((tr.params_["w"] - want).abs().max()) <= 1e-12
+    plain = BatchedTrainer(fam, lr=lr, steps=steps).fit(x, y, seeds=[4, 5])
+    assert torch.equal(tr.params_["w"][0], plain.params_["w"][0])
+    assert float((tr.params_["w"][1] - plain.params_["w"][1]).abs().max()) > 1e-3
+
+
+def test_minibatches_come_from_the_documented_per_model_streams():
+    # model k draws from numpy.random.default_rng([seed, s_k]), s_k its init seed (its index k for params=)
+    fam = _LinearFamily()
+    x, y = _data(2, 10, 3, seed=9)
+    lr, steps, batch, seed = 0.2, 6, 3, 5
+
+    def reference(keys):
+        w = fam.init([11, 12])["w"].clone()
+        rngs = [np.random.default_rng([seed, key]) for key in keys]
+        for _ in range(steps):
+            for i, rng in enumerate(rngs):
+                idx = torch.as_tensor(rng.choice(x.shape[1], batch, replace=False))
+                xb, yb = x[i, idx], y[i, idx]
+                w[i] = w[i] - lr * (xb @ w[i].T - yb).T @ xb / batch
+        return w
+
+    def sgd():
+        return BatchedTrainer(fam, optimizer="sgd", batch_size=batch, lr=lr, steps=steps, seed=seed)
+
+    by_seeds = sgd().fit(x, y, seeds=[11, 12]).params_["w"]
+    assert float((by_seeds - reference([11, 12])).abs().max()) <= 1e-12
+    by_params = sgd().fit(x, y, params=fam.init([11, 12])).params_["w"]
+    assert float((by_params - reference([0, 1])).abs().max()) <= 1e-12
+    assert float((by_params - by_seeds).abs().max()) > 1e-6  # the streams differ, so do the runs
+
+
+def test_a_model_whose_loss_is_nan_is_frozen_and_flagged_at_step_0():
+    fam = _LinearFamily()
+    x, y = _data(2, 10, 3, seed=9)
+    start = fam.init([4, 5])
+    start["w"][1, 0, 0] = float("nan")
+    tr = BatchedTrainer(fam, lr=0.3, steps=3).fit(x, y, params=start)
+    assert tr.diverged_.tolist() == [False, True] and tr.diverged_step_.tolist() == [-1, 0]
+    torch.testing.assert_close(tr.params_["w"][1], start["w"][1], rtol=0, atol=0, equal_nan=True)
+    assert torch.isfinite(tr.params_["w"][0]).all()
+
+
+def test_a_diverging_model_is_frozen_at_its_first_loss_above_the_cap():
+    # GD with lr 3 diverges on model 1's data; it must be flagged at the first step whose loss exceeds
+    # the cap and keep the parameters it had there (its loss stays constant from then on)
+    fam = _LinearFamily()
+    x, y = _data(2, 10, 3, seed=9)
+    lr, cap, steps = [0.3, 3.0], 1e6, 12
+    start = fam.init([4, 5])["w"]
+    losses, w = [], start[1:]
+    for _ in range(steps + 1):
+        losses.append(0.5 * float(((torch.bmm(x[1:], w.transpose(1, 2)) - y[1:]) ** 2).mean()))
+        w = _gd_linear(w, x[1:], y[1:], lr[1], 1)
+    first = next(t for t, v in enumerate(losses) if v > cap)
+    assert 0 < first < steps
+    tr = BatchedTrainer(fam, lr=lr, steps=steps, divergence_cap=cap, record_every=1).fit(x, y, seeds=[4, 5])
+    assert tr.diverged_.tolist() == [False, True] and tr.diverged_step_.tolist() == [-1, first]
+    torch.testing.assert_close(tr.params_["w"][1:], _gd_linear(start[1:], x[1:], y[1:], lr[1], first),
+                               rtol=1e-12, atol=0)
+    frozen_loss = tr.history_["loss"][first:, 1]
+    assert frozen_loss[0] == pytest.approx(losses[first], rel=1e-12) and (frozen_loss == frozen_loss[0]).all()

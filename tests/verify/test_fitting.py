@@ -405,3 +405,64 @@ def test_too_few_bootstrap_replicates_are_refused():
     assert bootstrap_slope(x, Y, n_boot=1, interval="jackknife-t").slope < 0  # n_boot unused there
     with pytest.raises(ValueError, match="n_boot = 5"):
         LogLogFit(method="huber", n_boot=5).fit(x, Y[0])
+
+
+# -- the bootstrap intervals, recomputed independently -----------------------------------------------
+
+
+def _ols_rows(u, V):
+    """OLS intercepts and slopes of each row of V against u, in closed form."""
+    du = u - u.mean()
+    slopes = (V - V.mean(axis=-1, keepdims=True)) @ du / (du @ du)
+    return V.mean(axis=-1) - slopes * u.mean(), slopes
+
+
+def _huber_data():
+    x = np.geomspace(1, 100, 8)
+    y = x**-0.5 * np.exp(0.3 * np.random.default_rng(5).standard_normal(x.size))
+    return x, y
+
+
+def test_huber_bootstrap_is_the_percentile_interval_of_inflated_residual_resamples():
+    # With huber_k so large that every residual is an inlier, each Huber fit is the OLS fit (1e20: the
+    # scale is a MAD, which is down at its floor of ~1e-13 when a resample puts half the points on one
+    # line), so the residual bootstrap can be redone independently: draw n of the n residuals with replacement (from
+    # the generator of `seed`), scale them by sqrt(n / (n - 2)), refit, and take the (1 -+ c)/2 quantiles.
+    x, y = _huber_data()
+    fit = LogLogFit(method="huber", huber_k=1e20, n_boot=200, confidence=0.9, seed=7).fit(x, y)
+    u, v = np.log(x), np.log(y)
+    n = u.size
+    a, b = (float(t) for t in _ols_rows(u, v))
+    assert fit.slope_ == pytest.approx(b, abs=1e-12) and fit.intercept_ == pytest.approx(a, abs=1e-12)
+    resid = v - (a + b * u)
+    idx = np.random.default_rng(7).integers(0, n, size=(200, n))
+    a_boot, b_boot = _ols_rows(u, a + b * u + resid[idx] * math.sqrt(n / (n - 2)))
+    assert fit.slope_ci_ == pytest.approx(tuple(np.quantile(b_boot, [0.05, 0.95])), abs=1e-12)
+    assert fit.intercept_ci_ == pytest.approx(tuple(np.quantile(a_boot, [0.05, 0.95])), abs=1e-12)
+    assert fit.stderr_ == pytest.approx(b_boot.std(ddof=1), rel=1e-9)
+
+
+def test_huber_bootstrap_standard_error_matches_the_ols_one_when_every_point_is_an_inlier():
+    # Resampling the OLS residuals scaled by sqrt(n / (n - 2)) gives the slope a bootstrap variance of
+    # exactly s^2 / Sxx (s^2 = SSR / (n - 2)), the textbook OLS variance.  With 2000 replicates the
+    # bootstrap SD estimates it to about 1/sqrt(2 * 2000) = 1.6%, so 6% is ~4 SD; unscaled residuals
+    # would give sqrt(6/8) = 0.87 of it.
+    x, y = _huber_data()
+    huber = LogLogFit(method="huber", huber_k=1e20, n_boot=2000, seed=3).fit(x, y)
+    ols = LogLogFit(method="ols").fit(x, y)
+    assert huber.stderr_ == pytest.approx(ols.stderr_, rel=0.06)
+
+
+def test_bootstrap_slope_percentile_interval_is_that_of_the_resampled_per_seed_slopes():
+    # With OLS and aggregate="geomean" the statistic is the mean of the per-seed OLS slopes, so the seed
+    # bootstrap (n_seeds rows drawn with replacement from the generator of `seed`) is recomputed
+    # independently from those slopes; the interval is their (1 -+ c)/2 quantiles.
+    rng = np.random.default_rng(3)
+    x = np.geomspace(10, 1e5, 7)
+    Y = 2 * x**-0.7 * np.exp(0.2 * rng.standard_normal((6, x.size)))
+    per_seed = np.array([np.polyfit(np.log(x), np.log(row), 1)[0] for row in Y])
+    boot = per_seed[np.random.default_rng(4).integers(0, 6, size=(300, 6))].mean(axis=1)
+    slope, (lo, hi) = bootstrap_slope(x, Y, aggregate="geomean", n_boot=300, confidence=0.8, seed=4)
+    assert slope == pytest.approx(per_seed.mean(), abs=1e-12)
+    assert lo == pytest.approx(np.quantile(boot, 0.1), abs=1e-12)
+    assert hi == pytest.approx(np.quantile(boot, 0.9), abs=1e-12)

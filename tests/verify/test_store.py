@@ -49,6 +49,33 @@ def test_unit_key_is_canonical():
     assert unit_key("c", {"a": 1}, 0) != unit_key("c", {"a": 1}, 0, "aggregate")
 
 
+def test_unit_key_ends_with_the_relunet_version(monkeypatch):
+    # results of another relunet version are not reused: the version is part of the key
+    from relunet.verify import store as store_module
+    from relunet.verify.environment import versions
+
+    key = unit_key("c", {"a": 1}, 0)
+    assert key.endswith(f"|relunet={versions()['relunet']}") and versions()["relunet"]
+    monkeypatch.setattr(store_module, "versions", lambda: {"relunet": "9.9.9"})
+    other = unit_key("c", {"a": 1}, 0)
+    assert other.endswith("|relunet=9.9.9") and other != key
+
+
+def test_store_path_expands_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = ResultsStore("~/r.sqlite")
+    assert store.path == str(tmp_path / "r.sqlite") and (tmp_path / "r.sqlite").is_file()
+    store.close()
+
+
+@pytest.mark.parametrize("key", ["", None, 3])
+def test_put_refuses_a_key_that_is_not_a_non_empty_string(key):
+    with ResultsStore(":memory:") as store:
+        with pytest.raises(StoreError, match="is not a unit key"):
+            store.put(key, _verdict(m=1))
+        assert store.count() == 0
+
+
 def _rows(path):
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT unit_key, verdict, recorded_at FROM verdicts ORDER BY id").fetchall()
