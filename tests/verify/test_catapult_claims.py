@@ -153,3 +153,14 @@ def test_full_profile(cid, request):
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("paper-sized run: select it with -m slow")
     _passed(check(cid, profile="full", device="auto"))
+
+
+def test_norm_identity_is_judged_at_the_rounding_scale_of_a_catapult_step():
+    # seed 10^6: the three-layer net at c = 3.5 multiplies |θ|² by about 6000 in one step (505 to 3.0e6).
+    # Relative to |θ_t|² alone the rounding of |θ_t+1|² read as 1.8e-12 and failed a true identity.
+    fams = {name: (model, k, x) for name, model, k, x in cc._identity_families(8, 10**6)}
+    model, k, x = fams["three-layer a=0.5"]
+    y = torch.randn(8, 1, generator=torch.Generator().manual_seed(10**6 + 1), dtype=torch.float64)
+    norms = cc.run_c_sweep(model, x, y, [3.5], seeds=10**6, steps=8, lam_dense=8).weight_norm[:, 0]
+    assert (norms[1:] / norms[:-1]).max() > 1000
+    assert cc.norm_identity_check(model, x, y, [3.5], k=k, steps=8, seeds=10**6).identity <= 1e-14

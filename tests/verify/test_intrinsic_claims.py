@@ -86,6 +86,30 @@ def test_foot_point_claims_pass_at_small_sizes():
     assert agg.measured == pytest.approx(-2.0, abs=0.15) and agg.control["failed"]
 
 
+def test_foot_point_factor_is_judged_against_the_jacobian_on_the_error_vector(monkeypatch):
+    """In d = 2 the error need not lie along DT's top eigenvector, so e_(k+1)/e_k is compared with
+    |DT e|/|e| (seed 10^6, S^2, q = 0.5 read 0.390024 against the top factor 0.390445 and failed);
+    a Jacobian 1% off must still fail."""
+    import numpy as np
+
+    import relunet.verify.claims.foot_point as fp
+    from relunet.constructions.foot_point import FootPointNet, smooth_function
+
+    m = fp._sphere(1, 10, 0)
+    net = FootPointNet(m, smooth_function(m), 2, 0.5, iterations=5, chart_radius=0.15)
+    x = m.project(np.random.default_rng(3).normal(size=(2, 10))) * 1.2  # outside the sphere: t > 0
+    hstar = np.array([[0.1, 0.0], [0.0, 0.05]])
+    along, across = fp._jacobian_eigenvalues(net, x, hstar)
+    on, off = fp._first_order_factors(net, x, hstar, hstar), fp._first_order_factors(net, x, hstar, hstar[:, ::-1])
+    np.testing.assert_allclose(on, np.abs(along), rtol=1e-15)
+    np.testing.assert_allclose(off, np.abs(across), rtol=1e-15)
+    check("intrinsic.footpoint.contraction", manifold=[1], q=[0.5], seed=10**6)
+    real = fp._jacobian_eigenvalues
+    monkeypatch.setattr(fp, "_jacobian_eigenvalues", lambda *a: tuple(1.01 * e for e in real(*a)))
+    with pytest.raises(AssertionError):
+        check("intrinsic.footpoint.contraction", manifold=[1], q=[0.5], seed=10**6)
+
+
 def _loose(name, expr, variables=(), **conditions):
     """A Bound with the given expression (a deliberately wrong formula for the mutation tests)."""
     from relunet.bounds.core import Bound
