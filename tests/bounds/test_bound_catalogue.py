@@ -318,3 +318,52 @@ def test_printed_entries_say_what_they_are_for():
     assert "f0 of depth L0" in get_bound("erm.deepening.wide_nonzero").quantity
     assert "DeVore" in get_bound("intrinsic.approx.ambient_error").source
     assert "lower bound" in get_bound("intrinsic.approx.ambient_error").source
+
+
+# -- values of the interpolation (deepening) bounds --------------------------------------------
+
+
+def test_deepening_extra_term_is_the_bump_square_integral_times_the_residuals():
+    # ||Σ c_i B_i||² = p Σ c_i² ∫ B² with ∫ B² = (2τ)^d 2/(d+2)!
+    extra = get_bound("erm.deepening.extra_term")
+    assert extra.exact(p_max=1, tau=Fraction(1, 4), d=1, sum_c2=3) == sp.Rational(1, 2)  # (1/2) (2/6) 3
+    for d in (1, 2, 3, 4):
+        tau = Fraction(1, 8)
+        assert extra.exact(p_max=2, tau=tau, d=d, sum_c2=5) == 10 * bump_square_integral().exact(d=d, tau=tau)
+
+
+def test_deepening_tau_choice_and_rate_by_hand():
+    tau = get_bound("erm.deepening.tau")
+    assert tau.evaluate(q_inf=0.004, n=100, d=2) == 0.002  # q/2 < n^(-2/d)/2 = 0.005
+    assert tau.evaluate(q_inf=1.0, n=100, d=2) == 0.005
+    # the rate is the extra term at Σc² = 4 M² n and τ = n^(-2/d)/2, so (2τ)^d = n^-2
+    rate, extra = get_bound("erm.deepening.extra_rate"), get_bound("erm.deepening.extra_term")
+    for d, n in ((1, 16), (2, 9), (3, 8)):
+        t = sp.Rational(1, 2) * sp.Integer(n) ** sp.Rational(-2, d)
+        want = extra.exact(p_max=2, tau=t, d=d, sum_c2=4 * Fraction(9, 4) * n)
+        assert rate.exact(M=Fraction(3, 2), p_max=2, d=d, n=n) == want
+
+
+def test_deepening_inverse_tau_union_bound_by_hand():
+    inv = get_bound("erm.deepening.inverse_tau")
+    assert inv.evaluate(n=2, p_max=1, d=1, delta=0.25) == 16.0  # 4 (2 * 1 / 0.5)
+    assert inv.evaluate(n=3, p_max=1, d=2, delta=0.5) == pytest.approx(4 * 6**0.5, rel=1e-14)
+    with pytest.raises(ValueError, match="n = 1 is out of range"):  # one sample has no separation
+        inv.evaluate(n=1, p_max=1, d=1, delta=0.25)
+
+
+def test_deepening_deep_realisation_sizes_by_hand():
+    # one block per sample, two layers each, after the L0 layers of f0
+    assert get_bound("erm.deepening.deep_depth").evaluate(L0=2, n=1000) == 2002
+    assert get_bound("erm.deepening.deep_depth").evaluate(L0=1, n=1) == 3
+    # a block in d = 1: layer A 6 x 4 + 6, layer B 4 x 6 + 4
+    assert get_bound("erm.deepening.deep_block_dense").evaluate(d=1) == 58
+
+
+def test_product_gate_width_and_dense_count_by_hand():
+    # 2 -> 6 units, then three m-step squares side by side (widths 3, then 4 from the second layer on),
+    # then the output: m = 1 has 18 + (6*9 + 9) + (9 + 1) = 91 entries, m = 2 has 18 + 63 + (9*12 + 12) + 13 = 214
+    gate = product_gate_size()
+    assert gate["width"].evaluate(m=1) == 9 and gate["width"].evaluate(m=2) == 12
+    assert gate["dense"].evaluate(m=1) == 91 and gate["dense"].evaluate(m=2) == 214
+    assert product_gate_error().kind == "upper" and product_gate_error_stated().kind == "upper"

@@ -182,3 +182,85 @@ def test_wide_size_for_a_base_of_any_depth(depth, exact):
         assert all(r == 0 for r in F.exact_residuals())
     z = rng.random((300, 2))
     np.testing.assert_allclose(F.wide(z).ravel(), F.base(z).ravel() + F.bumps(z).ravel(), rtol=0, atol=1e-13)
+
+
+def test_choose_tau_by_hand():
+    # shrink: min(q/2, n^(-2/d)/2) rounded down to a power of two; 0.5 * 100^-1 = 0.005 -> 2^-8
+    assert choose_tau(0.3, 100, 2) == 2.0**-8
+    assert choose_tau(1.0, 4, 1) == 2.0**-5  # 0.5 * 4^-2 = 1/32, already a power of two
+    # without shrinking only q/2 counts: 0.15 -> 2^-3, and 1/2 stays 1/2
+    assert choose_tau(0.3, 100, 2, shrink=False) == 2.0**-3
+    assert choose_tau(1.0, 100, 2, shrink=False) == 0.5
+
+
+def _zero_net(depth):
+    from relunet.constructions.network import ReluNet
+
+    return ReluNet([(np.zeros((1, 1)), np.zeros(1))] * depth + [(np.zeros((1, 1)), np.zeros(1))])
+
+
+def test_rounding_envelope_by_hand():
+    # u (1/τ) Σ|c_i|, plus u (largest second-layer slope) Σ|output weights| for a depth-2 base
+    from relunet.constructions.network import ReluNet
+
+    x, y = np.array([[0.25], [0.75]]), np.array([1.0, -2.0])
+    F = deepen_interpolant(_zero_net(1), x, y)  # q = 1/2, τ = min(1/4, 1/8) = 1/8, c = y
+    assert F.tau == 0.125
+    assert F.rounding_envelope() == 2.0**-53 * 3 / 0.125
+    base = ReluNet([([[1.0]], [0.0]), ([[4.0]], [0.0]), ([[0.5]], [0.0])])  # f0(x) = 2x on x >= 0
+    G = deepen_interpolant(base, x, y)  # c = (1 - 0.5, -2 - 1.5)
+    np.testing.assert_array_equal(G.coefficients, [0.5, -3.5])
+    assert G.rounding_envelope() == 2.0**-53 * (4.0 / 0.125 + 4.0 * 0.5)
+
+
+def test_single_sample_uses_separation_one():
+    # one sample: q is taken as 1, so τ = min(1/2, 1^(-2)/2) = 1/2 and the bump reaches x ± 1/2
+    F = deepen_interpolant(_zero_net(1), np.array([[0.5]]), np.array([1.0]))
+    assert F.q_inf == 1.0 and F.tau == 0.5
+    np.testing.assert_allclose(F(np.array([[0.5], [0.75], [1.0]])), [1.0, 0.5, 0.0], rtol=0, atol=1e-15)
+    assert F.exact_residuals() == [0]
+
+
+def test_deep_realisation_accepts_centres_on_the_boundary_zero():
+    # x = 0 lies in [0, ∞)^d, where σ(x) = x carries it exactly
+    x, y = np.array([[0.0], [0.5]]), np.array([2.0, -1.0])
+    F = deepen_interpolant(_zero_net(1), x, y)
+    np.testing.assert_allclose(F.deep()(x).ravel(), y, rtol=0, atol=1e-12)
+
+
+def test_non_finite_samples_are_refused():
+    f0 = _zero_net(1)
+    for x, y in ((np.array([[0.25], [np.nan]]), np.array([1.0, 2.0])),
+                 (np.array([[0.25], [0.75]]), np.array([1.0, np.inf]))):
+        with pytest.raises(ValueError, match="NaN or inf entries: the samples must be finite"):
+            deepen_interpolant(f0, x, y)
+
+
+def test_duplicate_input_with_a_smaller_second_label_is_refused():
+    x = np.array([[0.5], [0.25], [0.5]])
+    with pytest.raises(ValueError, match=r"input \[0.5\] twice with labels \[2.0, 1.0\]"):
+        deepen_interpolant(_zero_net(1), x, np.array([2.0, 0.0, 1.0]))
+
+
+def test_exact_sum_needs_two_scalar_nets_on_the_same_inputs():
+    from relunet.constructions.deepening import exact_sum
+    from relunet.constructions.network import ReluNet
+
+    scalar = _zero_net(1)
+    two_outputs = ReluNet([(np.ones((1, 1)), np.zeros(1)), (np.ones((2, 1)), np.zeros(2))])
+    two_inputs = ReluNet([(np.ones((1, 2)), np.zeros(1)), (np.ones((1, 1)), np.zeros(1))])
+    for f, g in ((scalar, two_outputs), (two_outputs, scalar), (scalar, two_inputs)):
+        with pytest.raises(ValueError, match="two scalar nets on the same inputs"):
+            exact_sum(f, g, "sum")
+    # the sum itself: σ(x) + 0 = x on x >= 0
+    total = exact_sum(ReluNet([(np.ones((1, 1)), np.zeros(1)), (np.ones((1, 1)), np.zeros(1))]), scalar, "sum")
+    np.testing.assert_array_equal(total(np.array([[0.5], [2.0]])).ravel(), [0.5, 2.0])
+
+
+def test_deep_realisation_needs_one_coefficient_per_centre():
+    from relunet.constructions.deepening import deep_realisation
+
+    centres = np.array([[0.25], [0.75]])
+    for coefficients in ([1.0, 2.0, 3.0], [1.0]):
+        with pytest.raises(ValueError, match=f"coefficients has {len(coefficients)} entries for 2 centres"):
+            deep_realisation(_zero_net(1), centres, coefficients, 0.125)

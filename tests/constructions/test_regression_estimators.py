@@ -220,3 +220,121 @@ def test_excess_risk_sample_does_not_depend_on_chunk():
     for chunk in (1 << 14, 4096, 1000):
         assert uniform.excess_risk(lambda x: np.zeros(len(x)), n_test=20000, seed=0, chunk=chunk).value \
             == 0.2885875139711346
+
+
+def test_partition_expected_risk_by_hand_for_one_sample():
+    # n = 1, sigma = 0: risk = P(N>=1) V + E[1/N; N>=1] V + P(N=0) E f², with V = d h²/12 the mean
+    # cell variance of f = Σ|x_k - 1/2| and E f² = d/12 + d(d-1)/16
+    # k = 2, d = 1: V = 1/48, P(N=1) = 1/2, E f² = 1/12
+    assert partition_expected_risk(1, 2, 1.0, 1, 0.0) == pytest.approx(1 / 16, rel=1e-12)
+    # k = 2, d = 2: V = 1/24, P(N=1) = 1/4, E f² = 1/6 + 2/16 = 7/24
+    assert partition_expected_risk(1, 2, 1.0, 2, 0.0) == pytest.approx(23 / 96, rel=1e-12)
+    # k = 4, d = 2 (cell probability 1/16): V = 2/192, P(N=1) = 1/16
+    assert partition_expected_risk(1, 4, 1.0, 2, 0.0) == pytest.approx(211 / 768, rel=1e-12)
+
+
+def test_partition_expected_risk_noise_term_is_sigma2_times_the_inverse_moment():
+    # the noise enters only through E[1/N; N >= 1] σ², N ~ Bin(n, k^-d): here summed over all N
+    from scipy import stats
+
+    for n, k, d in ((1000, 10, 1), (200, 3, 2), (50, 4, 2)):
+        counts = np.arange(1, n + 1)
+        inverse = float(np.sum(stats.binom(n, float(k) ** -d).pmf(counts) / counts))
+        diff = partition_expected_risk(n, k, 1.0, d, 0.5) - partition_expected_risk(n, k, 1.0, d, 0.0)
+        assert diff == pytest.approx(0.25 * inverse, rel=1e-9)
+
+
+def test_inputs_on_the_upper_edge_fall_in_the_last_cell():
+    # x = 1 belongs to the last cell [1 - h, 1], not to a cell beyond it
+    x, y = np.array([[0.25], [1.0]]), np.array([0.25, 0.25])
+    assert partition_sample_risk(x, y, 2, 1.0) == pytest.approx(0.5**2 / 12, rel=1e-12)  # only the bias h²/12
+    # n = 4, two cells: ramps of width τ = 1/8, so f0 is the cell mean at 1/4, 3/4 and 1
+    f0 = partition_estimator(np.array([[0.1], [0.2], [0.3], [1.0]]), np.array([0.0, 0.0, 0.0, 3.0]), 1, cells=2)
+    np.testing.assert_allclose(f0(np.array([[0.25], [0.75], [1.0]])).ravel(), [0.0, 3.0, 3.0], rtol=0, atol=1e-12)
+
+
+def test_partition_sample_risk_clips_the_cell_means():
+    # cell means (5, 1/4) clipped to (1, 1/4); both slabs of |t - 1/2| have mean 1/4 and variance 1/48
+    x, y = np.array([[0.25], [0.75]]), np.array([5.0, 0.25])
+    assert partition_sample_risk(x, y, 2, 1.0, bound=1.0) == pytest.approx(0.75**2 / 2 + 1 / 48, rel=1e-12)
+    assert partition_sample_risk(x, y, 2, 1.0) == pytest.approx(4.75**2 / 2 + 1 / 48, rel=1e-12)
+
+
+def test_partition_ramp_width_is_the_power_of_two_below_h_over_n():
+    # τ_h = 2^floor(log2(h/n)): h/n = 1/10000 gives 2^-14, so the largest weight (the slope 1/τ_h) is 2^14
+    x = np.random.default_rng(4).random((1000, 1))
+    f0 = partition_estimator(x, np.ones(1000), 1, cells=10)
+    assert f0.size().max_abs_weight == 2.0**14
+
+
+def test_mlp_estimator_width_follows_the_rate_theory_and_the_seed():
+    # width = max(4, round(sqrt(n^(d/(2r+d))))): n = 64 gives sqrt(4) -> 4, n = 15625 gives sqrt(25) = 5
+    small = mlp_estimator(np.linspace(0, 1, 64)[:, None], np.zeros(64), 1, steps=1)
+    assert list(small.widths) == [4, 4]
+    big = mlp_estimator(np.linspace(0, 1, 15625)[:, None], np.zeros(15625), 1, steps=1)
+    assert list(big.widths) == [5, 5]
+    # the seed sets the initialisation: equal seeds give equal nets, different seeds different ones
+    x = np.linspace(0, 1, 64)[:, None]
+    a, b, c = (mlp_estimator(x, np.zeros(64), 1, steps=1, seed=s) for s in (3, 3, 4))
+    assert all(np.array_equal(u, v) for u, v in zip(a.weights, b.weights))
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+@pytest.mark.parametrize(("parameterization", "value"), [("ntk", 6.0), ("standard", 36.0)])
+def test_mlp_to_relunet_folds_the_ntk_scaling_into_the_weights(parameterization, value):
+    # all weights 1, input (1, 1, 1, 1), one hidden layer of 9 units: the standard net gives 9 * 4 = 36;
+    # the NTK one scales each layer's input by 1/sqrt(fan_in): 9 * (4 / 2) / 3 = 6
+    import torch
+
+    from relunet.constructions.estimators import mlp_to_relunet
+    from relunet.constructions.models import StackedMLP
+
+    model = StackedMLP(4, 9, 1, parameterization=parameterization)
+    assert model.layer_sizes == [(4, 9), (9, 1)]
+    params = {"w0": torch.ones(1, 9, 4, dtype=torch.float64), "b0": torch.zeros(1, 9, dtype=torch.float64),
+              "w1": torch.ones(1, 1, 9, dtype=torch.float64), "b1": torch.zeros(1, 1, dtype=torch.float64)}
+    net = mlp_to_relunet(model, params, 0)
+    assert net(np.ones((1, 4))).ravel().tolist() == [value]
+    assert model.forward(params, torch.ones(1, 4, dtype=torch.float64)).item() == value
+
+
+def test_bounded_noise_is_uniform_with_variance_sigma2():
+    # uniform on [-sqrt(3) σ, sqrt(3) σ] has standard deviation σ
+    prob = RegressionProblem(holder_target(1, 1), noise="bounded", sigma=0.1)
+    noise = prob.noise_draw(200_000, np.random.default_rng(0))
+    assert abs(noise.std() - 0.1) < 1e-3
+    assert 0.1 * np.sqrt(3) * 0.999 < np.abs(noise).max() <= 0.1 * np.sqrt(3)
+
+
+def test_excess_risk_standard_error_by_hand():
+    prob = RegressionProblem(holder_target(1, 2))
+    # a constant error 1: risk 1 with no spread
+    r = prob.excess_risk(lambda x: prob.target.numpy(x) + 1.0, n_test=1000, seed=0)
+    assert r.value == 1.0 and r.stderr == 0.0 and r.n_test == 1000
+    # squared errors in {0, 1}: the mean p and the standard error sqrt(p (1 - p) / n)
+    r = prob.excess_risk(lambda x: prob.target.numpy(x) + (x[:, 0] < 0.5), n_test=1000, seed=0)
+    assert 0.4 < r.value < 0.6
+    assert r.stderr == pytest.approx(np.sqrt(r.value * (1 - r.value) / 1000), rel=1e-9)
+
+
+def test_samples_and_test_points_depend_on_the_seed():
+    prob = RegressionProblem(holder_target(1, 2), sigma=0.1)
+    assert not np.array_equal(prob.sample(50, 1)[0], prob.sample(50, 2)[0])
+    zero = lambda x: np.zeros(len(x))  # noqa: E731
+    assert prob.excess_risk(zero, n_test=500, seed=1).value != prob.excess_risk(zero, n_test=500, seed=2).value
+    assert prob.excess_risk(zero, n_test=500, seed=1) == prob.excess_risk(zero, n_test=500, seed=1)
+
+
+def test_radial_and_composite_targets_by_hand():
+    # radial: | |x - c|^2 - d/12 |^r with c the centre of the cube
+    assert radial_target(1, 1).numpy(np.array([[0.5], [1.0]])) == pytest.approx([1 / 12, 1 / 4 - 1 / 12], rel=1e-14)
+    assert radial_target(1, 2).numpy(np.array([[0.0, 0.0]])) == pytest.approx([0.5 - 2 / 12], rel=1e-14)
+    # composite: |mean_k sin(π x_k / 2)^2 - 1/2|^b; sin(π/4)^2 = 1/2 and sin(π/2)^2 = 1
+    values = composite_target(1, 2).numpy(np.array([[1.0, 1.0], [0.5, 0.5], [1.0, 0.0]]))
+    assert values == pytest.approx([0.5, 0.0, 0.0], abs=1e-15)
+
+
+def test_cosine_density_amplitude_must_stay_below_one():
+    # with a = 1 the density (1 + cos)^d vanishes on a set and has no positive lower bound
+    with pytest.raises(ValueError, match="density_amplitude = 1.0 is out of range"):
+        RegressionProblem(holder_target(1, 1), density="cosine", density_amplitude=1.0)

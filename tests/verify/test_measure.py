@@ -217,3 +217,145 @@ def test_exact_measurements_take_numpy_float_scalars(dtype):
     exact_box = (Fraction(*lo.as_integer_ratio()), Fraction(*hi.as_integer_ratio()))
     assert integrate_exact(hat(0.5, 0.25), (lo, hi)) == integrate_exact(hat(0.5, 0.25), exact_box)
     assert product_target().exact(np.array([lo, hi])) == exact_box[0] * exact_box[1]
+
+
+def test_target_of_dim_one_accepts_the_plain_name_x():
+    target = Target("x**2 + 1", 1)
+    assert target.numpy(np.array([[2.0], [0.5]])).tolist() == [5.0, 1.25]
+    assert target.exact([Fraction(1, 3)]) == Fraction(10, 9)
+
+
+def test_target_refuses_symbols_beyond_its_dimension():
+    with pytest.raises(ValueError, match=r"uses \['x3'\]: a Target of dim 2 may only use x1, x2"):
+        Target("x1*x3", 2)
+    with pytest.raises(ValueError, match=r"uses \['y'\]"):
+        Target("x + y", 1)
+
+
+def test_exact_evaluation_is_rational_only_for_rational_coefficients():
+    import mpmath
+
+    assert Target("x1**2/3 + 1", 1).is_rational_polynomial
+    assert not Target("sqrt(2)*x1 + x1**2", 1).is_rational_polynomial
+    assert not Target("sin(x1)", 1).is_rational_polynomial
+    value = Target("sqrt(2)*x1 + x1**2", 1).exact([Fraction(1, 2)])
+    assert isinstance(value, mpmath.mpf)
+    with mpmath.workdps(50):
+        assert abs(value - (mpmath.sqrt(2) / 2 + mpmath.mpf(1) / 4)) < mpmath.mpf(10) ** -45
+
+
+def test_target_refuses_points_of_another_dimension():
+    target = Target("x1*x2", 2)
+    for bad in (np.zeros((3, 3)), np.zeros((3, 1))):
+        with pytest.raises(ValueError, match=rf"x has shape \(3, {bad.shape[1]}\): expected \(N, 2\)"):
+            target.numpy(bad)
+        with pytest.raises(ValueError, match=r"expected \(N, 2\)"):
+            target.torch(torch.as_tensor(bad))
+    for point in ([1, 2, 3], [1]):
+        with pytest.raises(ValueError, match=f"point has {len(point)} coordinates: expected 2"):
+            target.exact(point)
+
+
+def test_non_rational_exact_values_carry_the_requested_digits():
+    import mpmath
+
+    value = Target("sin(x1)", 1).exact([1], dps=50)
+    with mpmath.workdps(60):
+        assert abs(value - mpmath.sin(1)) < mpmath.mpf(10) ** -45
+
+
+def test_target_gradient_and_hessian_follow_the_symbol_order():
+    import sympy as sp
+
+    target = Target("x1**2*x2", 2)
+    x1, x2 = target.symbols
+    assert target.gradient == (2 * x1 * x2, x1**2)
+    assert target.hessian == sp.Matrix([[2 * x2, 2 * x1], [2 * x1, 0]])
+
+
+def test_target_torch_piecewise_with_non_strict_comparisons():
+    # x1 >= 1/2 and x1 <= 1/4 include their boundary points
+    target = Target("Piecewise((1, x1 >= 1/2), (-1, x1 <= 1/4), (0, True))", 1)
+    x = torch.tensor([[0.5], [0.25], [0.375], [0.75], [0.0]], dtype=torch.float64)
+    assert target.torch(x).tolist() == [1.0, -1.0, 0.0, 1.0, -1.0]
+    assert target.numpy(x.numpy()).tolist() == [1.0, -1.0, 0.0, 1.0, -1.0]
+
+
+def test_monomial_exponents_go_to_their_own_variables():
+    from relunet.constructions.targets import monomial
+
+    assert monomial([2, 1]).exact([Fraction(1, 2), 3]) == Fraction(3, 4)  # (1/2)^2 * 3
+    assert monomial([0, 3]).numpy(np.array([[5.0, 2.0]])).tolist() == [8.0]
+
+
+def test_domain_of_zero_width_is_refused():
+    with pytest.raises(ValueError, match=r"domain = \[0.5, 0.5\] is not a box in R\^1"):
+        sup_error(yarotsky_square(2), square_target(), (0.5, 0.5))
+    with pytest.raises(ValueError, match="is not a box"):
+        monte_carlo_integral(lambda x: x[:, 0], [(0, 1), (2, 2)], 2, n=10)
+
+
+def test_output_index_must_name_an_existing_output():
+    with pytest.raises(ValueError, match=r"output = 1 is out of range: the net has 1 output\(s\)"):
+        sup_error(yarotsky_square(2), square_target(), (0, 1), output=1, exact=False)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_candidates_come_from_the_seed(seed):
+    # a zero net against x(1 - x): the grid {0, 1} has error 0, so the worst candidate is the random
+    # point nearest 1/2 among the 5 drawn from default_rng(seed)
+    found = sup_error(affine_net([[0]]), Target("x1*(1 - x1)", 1), (0, 1), grid=2, n_random=5, n_starts=0,
+                      exact=False, polish=False, seed=seed)
+    draws = np.random.default_rng(seed).random(5)
+    best = draws[np.argmin(np.abs(draws - 0.5))]
+    assert found.found_by == "random" and found.point.tolist() == [best]
+    assert found.value == best * (1 - best)
+
+
+def test_polish_keeps_to_the_domain():
+    # |0 - ((x - 2)^2 - 10)| is 10 at its stationary point x = 2, outside [0, 1]; on [0, 1] the
+    # largest value is 9, at x = 1
+    found = sup_error(affine_net([[0]]), Target("(x1 - 2)**2 - 10", 1), (0, 1), n_random=100, n_starts=2,
+                      ascent_steps=5)
+    assert found.exact_value == 9 and found.point.tolist() == [1.0]
+
+
+def test_l2_error_interval_by_hand_for_two_points():
+    # errors (0, 1): mse 1/2, sample sd of the squares sqrt(1/2), half-width z_0.975 sqrt(1/2)/sqrt(2) = z/2;
+    # the lower end 1/2 - z/2 < 0 is clipped to 0
+    z = 1.959963984540054
+    r = l2_error(affine_net([[0]]), Target("x1", 1), sampler=lambda rng, n: np.array([[0.0], [1.0]]), n=2)
+    assert r.mse == 0.5 and r.value == pytest.approx(np.sqrt(0.5), rel=1e-15)
+    assert r.mse_ci[0] == 0.0 and r.mse_ci[1] == pytest.approx(0.5 + z / 2, rel=1e-12)
+    assert r.ci == (0.0, pytest.approx(np.sqrt(0.5 + z / 2), rel=1e-12))
+
+
+def test_monte_carlo_integral_by_hand():
+    # the constant 1 over [0, 2] x [0, 3] is the volume 6, with no spread, in blocks of 4 out of 10
+    r = monte_carlo_integral(lambda x: np.ones(len(x)), [(0, 2), (0, 3)], 2, n=10, chunk=4)
+    assert r.value == 6.0 and r.stderr == 0.0 and r.n == 10
+    # values (0, 2): mean 1, sample variance 2, standard error sqrt(2 / 2) = 1
+    r = monte_carlo_integral(lambda x: 2.0 * (np.arange(len(x)) % 2), (0, 1), 1, n=2)
+    assert r.value == 1.0 and r.stderr == 1.0
+    assert r.ci == (pytest.approx(1 - 1.959963984540054, rel=1e-12), pytest.approx(1 + 1.959963984540054, rel=1e-12))
+
+
+def test_integrate_exact_by_hand_with_output_bias_and_dead_units():
+    from relunet.constructions.network import ReluNet
+
+    one = np.array([[1]], dtype=object)
+    # depth 1: σ(0 x - 1) = 0 and σ(x): the integral over [0, 1] is 1/2
+    dead = ReluNet([(np.array([[0], [1]], dtype=object), np.array([-1, 0], dtype=object)),
+                    (np.array([[1, 1]], dtype=object), np.array([0], dtype=object))])
+    assert integrate_exact(dead, [(0, 1)]) == Fraction(1, 2)
+    # depth 2: σ(σ(x)) + 1 = x + 1 on [0, 1]: integral 3/2, integral of the square 7/3
+    shifted = ReluNet([(one, np.array([0], dtype=object)), (one, np.array([0], dtype=object)),
+                       (one, np.array([1], dtype=object))])
+    assert integrate_exact(shifted, [(0, 1)], 1) == Fraction(3, 2)
+    assert integrate_exact(shifted, [(0, 1)], 2) == Fraction(7, 3)
+
+
+def test_sup_error_ranks_by_magnitude_when_the_net_lies_below():
+    # 0 - x^2 on [0, 1]: the worst error is -1 at x = 1, larger in magnitude than the stationary point's 0
+    found = sup_error(affine_net([[0]]), square_target(), (0, 1), n_random=100, n_starts=2, ascent_steps=5)
+    assert found.exact_value == 1 and found.signed == -1.0 and found.point.tolist() == [1.0]
