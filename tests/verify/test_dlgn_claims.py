@@ -131,3 +131,15 @@ def test_accuracy_at_the_papers_size():
 def test_hyperplane_attraction_at_the_quick_size():
     (verdict,) = check("dlgn.hyperplane_attraction")
     assert verdict.data["ratio"] <= 0.5 and verdict.data["root_most"]
+
+
+def test_regions_control_is_a_count_the_cells_refute_even_without_crossings():
+    import relunet.verify.claims.dlgn as dc
+
+    # three lines in the window and no crossing: 1 + lines = 4 is right, so the bound is the wrong count
+    quiet = dc._regions_control({"lines": 3, "points": 0}, naive=4, affine_bound=22, cells=4)
+    assert quiet.failed and "Zaslavsky" in quiet.description
+    crossing = dc._regions_control({"lines": 3, "points": 2}, naive=4, affine_bound=22, cells=6)
+    assert crossing.failed and "ignoring" in crossing.description
+    # seed 2*10^6, m = 2: no two lines cross in the window; the unit used to fail on its control
+    check("dlgn.regions", m=[2], seed=2 * 10**6)
