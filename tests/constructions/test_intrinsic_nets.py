@@ -210,7 +210,7 @@ def test_numpy_scalars_count_as_numbers_in_projection_net():
     assert projection_net(m, g, 16.0, q=np.float32(0.5)).q == 0.5
 
 
-@pytest.mark.parametrize(("centres", "word"), [(16.5, "centres = 16.5 is out of range"), ("16", "centres = '16'"),
+@pytest.mark.parametrize(("centres", "word"), [(16.5, "centres = 16.5 is not an integer"), ("16", "centres = '16'"),
                                                (0, "centres = 0 is out of range")])
 def test_projection_net_names_bad_centres(centres, word):
     """Audit U5: centres = 16.0-like values gave AttributeError: 'float' object has no attribute 'covering_radius'."""

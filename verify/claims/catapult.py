@@ -1090,8 +1090,8 @@ register(Claim(
     id="catapult.identity.norm",
     source=f"{MELTZER_LIU}; derived in catapult.md §5, §13 checks 1 and 4",
     statement="At every full-batch GD step of every k-homogeneous model, |theta_{t+1}|^2 - |theta_t|^2 = "
-              "-(2 k eta/n) sum_a eps_a f_a + eta^2 |grad L|^2 to 1e-12 of the step's scale (the larger of |theta_t|^2, "
-              "|theta_{t+1}|^2 and the two terms), |grad L|^2 = eps^T H eps/n, "
+              "-(2 k eta/n) sum_a eps_a f_a + eta^2 |grad L|^2 to 1e-12 of the step's scale (the larger of "
+              "|theta_t|^2, |theta_{t+1}|^2 and the two terms), |grad L|^2 = eps^T H eps/n, "
               "and the norm falls whenever eta lambda_t < 2k and L_t exceeds 2k^2|y|^2/(n(2k - eta lambda_t)^2).",
     params=[Param("width", [8, 64], _WIDTH, "width m (sweep)", full=[8, 64, 512], sweep=True),
             Param("steps", 20, _count(1, 10**4), "GD steps per run (c = 0.5, 1.5, 2.5, 3.5)", full=60)],
