@@ -266,9 +266,12 @@ def test_interrupt_ends_with_one_line_and_status_130(tmp_path):
     # a run of several seconds, so that the signal always arrives before it ends (a `relunet list` could
     # finish first on a fast machine, and the test then skipped): at 0.5 s it lands in the imports of torch
     # and the claims, where a traceback used to come from
+    # A shell's background job ignores SIGINT, and Python then installs no KeyboardInterrupt handler: the
+    # child gets the default disposition back, as a command typed at a terminal has.
     proc = subprocess.Popen([sys.executable, "-m", "relunet.verify.cli", "verify", "approx.square.error",
                              "--set", "m=1..16", "--store", str(tmp_path / "s.sqlite")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, cwd=tmp_path, text=True)
+                            stderr=subprocess.PIPE, cwd=tmp_path, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     err = proc.communicate(timeout=120)[1]
