@@ -247,11 +247,11 @@ def _print_tally(verdicts) -> None:
 def _print_across_seeds(verdicts, seeds: list[int]) -> None:
     """How often each verdict passed over the seeds: the measured pass rate of a statistical
     claim, to set beside its nominal level."""
-    from .report import across_seeds
+    from .report import across_seeds, tally_text
 
     label = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ",".join(map(str, seeds))
     rows = across_seeds(verdicts)
-    counts = [", ".join(f"{n} {status}" for status, n in tally.items()) for _, tally in rows]
+    counts = [tally_text(tally) for _, tally in rows]
     width = max(map(len, counts))
     print(f"across {len(seeds)} seeds ({label}):")
     for (where, _), text in zip(rows, counts):

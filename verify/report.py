@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .claim import Verdict, _num, _short
 
-__all__ = ["across_seeds", "params_text", "write_report"]
+__all__ = ["across_seeds", "params_text", "tally_text", "write_report"]
 
 STATUSES = ("pass", "inconclusive", "fail", "error")
 
@@ -35,6 +35,11 @@ def across_seeds(verdicts: Sequence[Verdict]) -> list[tuple[str, dict[str, int]]
         tally = groups.setdefault(f"{v.claim} {params_text(v)}".strip(), dict.fromkeys(STATUSES, 0))
         tally[v.status] += 1
     return [(where, {s: n for s, n in tally.items() if n}) for where, tally in groups.items()]
+
+
+def tally_text(tally: dict[str, int]) -> str:
+    """One count of `across_seeds` as text: "19 pass, 1 fail"."""
+    return ", ".join(f"{n} {status}" for status, n in tally.items())
 
 
 def _row(v: Verdict, with_seed: bool = False) -> list[str]:
@@ -82,7 +87,7 @@ def write_report(verdicts: Sequence[Verdict], out_dir: str | Path, title: str = 
     figs = _figures(verdicts, out, with_seed)
     notes = [((f"{v.claim} ({params_text(v)})" if v.params else v.claim) + (f" seed {v.seed}" if with_seed else ""),
               v.status, v.message, v.tolerance_reason, v.control) for v in verdicts]
-    tallies = [(where, ", ".join(f"{n} {s}" for s, n in tally.items())) for where, tally in across_seeds(verdicts)]
+    tallies = [(where, tally_text(tally)) for where, tally in across_seeds(verdicts)]
 
     md = [f"# {title}", "", f"{len(verdicts)} verdicts: {summary}.", "",
           "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
